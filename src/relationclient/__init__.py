@@ -1,0 +1,54 @@
+"""relationclient: correct, localised customer messages for online shops.
+
+Build the welcome mail, the order recap, the shipment notice, the delay warning
+and the delivery check as HTML + text email and SMS, in the customer's language,
+and send them through the provider the shop already uses.
+"""
+
+from .__about__ import __version__ as __version__
+from .errors import ConfigurationError as ConfigurationError
+from .errors import MessageError as MessageError
+from .errors import PermanentTransportError as PermanentTransportError
+from .errors import RelationClientError as RelationClientError
+from .errors import RenderError as RenderError
+from .errors import TransientTransportError as TransientTransportError
+from .errors import TransportError as TransportError
+from .errors import UnsupportedMessageError as UnsupportedMessageError
+from .models import Address as Address
+from .models import Customer as Customer
+from .models import Delay as Delay
+from .models import DelayReason as DelayReason
+from .models import Delivery as Delivery
+from .models import Money as Money
+from .models import Order as Order
+from .models import OrderLine as OrderLine
+from .models import Promo as Promo
+from .models import Shipment as Shipment
+from .models import Shop as Shop
+from .models import SupportHours as SupportHours
+from .models import TaxLine as TaxLine
+
+__all__ = [
+    "Address",
+    "ConfigurationError",
+    "Customer",
+    "Delay",
+    "DelayReason",
+    "Delivery",
+    "MessageError",
+    "Money",
+    "Order",
+    "OrderLine",
+    "PermanentTransportError",
+    "Promo",
+    "RelationClientError",
+    "RenderError",
+    "Shipment",
+    "Shop",
+    "SupportHours",
+    "TaxLine",
+    "TransientTransportError",
+    "TransportError",
+    "UnsupportedMessageError",
+    "__version__",
+]

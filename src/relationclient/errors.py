@@ -1,0 +1,113 @@
+"""The errors relationclient raises, all under one root.
+
+Catch :class:`RelationClientError` to catch everything the library raises on
+purpose. The tree::
+
+    RelationClientError
+    ├── ConfigurationError (ValueError)   a setup mistake: bad URL, missing extra…
+    ├── RenderError                       a template could not be rendered
+    ├── MessageError (ValueError)         a message that must not be sent as built
+    │                                     (header injection, recipient unable to
+    │                                     receive SMS, HTML over the size limit…)
+    └── TransportError                    a provider did not take the message
+        ├── TransientTransportError       may succeed later: network, SMTP 4xx,
+        │                                 HTTP 429/5xx (``transient = True``)
+        └── PermanentTransportError       will fail again: SMTP 5xx, HTTP 4xx
+            │                             (``transient = False``)
+            └── UnsupportedMessageError   the transport cannot carry this message
+                                          at all; raised before any traffic
+
+Bad model input raises :class:`pydantic.ValidationError`, which names the field;
+it is not wrapped, so that shops' existing pydantic handling keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "MessageError",
+    "PermanentTransportError",
+    "RelationClientError",
+    "RenderError",
+    "TransientTransportError",
+    "TransportError",
+    "UnsupportedMessageError",
+]
+
+
+class RelationClientError(Exception):
+    """Root of every error relationclient raises on purpose."""
+
+
+class ConfigurationError(RelationClientError, ValueError):
+    """A setup mistake: an unknown transport URL, a missing optional extra, a bad option."""
+
+
+class RenderError(RelationClientError):
+    """A template could not be rendered: syntax error, missing variable, unsafe access.
+
+    Attributes:
+        template: The name of the template at fault, when known.
+        lineno: The line in that template, when known.
+    """
+
+    def __init__(self, message: str, *, template: str | None = None, lineno: int | None = None):
+        super().__init__(message)
+        self.template = template
+        self.lineno = lineno
+
+
+class MessageError(RelationClientError, ValueError):
+    """A message that must not leave as built; the text names the field or header."""
+
+
+class TransportError(RelationClientError):
+    """A transport did not deliver the message to its provider.
+
+    Attributes:
+        transient: True when the same message may succeed if tried again later.
+        transport: The name of the transport that failed.
+        code: The provider's status or error code (SMTP reply code, HTTP status…).
+        provider_message: The provider's own explanation, verbatim.
+        retry_after: Seconds the provider asked us to wait, when it said so.
+        accepted: False when the provider definitely did not take the message,
+            None when nobody can tell (a timeout after the request was sent).
+    """
+
+    transient: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        transport: str | None = None,
+        code: int | str | None = None,
+        provider_message: str | None = None,
+        retry_after: float | None = None,
+        accepted: bool | None = False,
+    ):
+        super().__init__(message)
+        self.transport = transport
+        self.code = code
+        self.provider_message = provider_message
+        self.retry_after = retry_after
+        self.accepted = accepted
+
+
+class TransientTransportError(TransportError):
+    """A failure that may pass: network trouble, SMTP 4xx, HTTP 429 or 5xx."""
+
+    transient = True
+
+
+class PermanentTransportError(TransportError):
+    """A failure that will repeat: SMTP 5xx, HTTP 4xx validation or authentication."""
+
+    transient = False
+
+
+class UnsupportedMessageError(PermanentTransportError):
+    """The transport cannot carry this message (an Sms to an email-only provider…).
+
+    Raised before any network traffic, so the message was certainly not sent.
+    """

@@ -1,0 +1,240 @@
+"""Field types shared by the models: each one validates and normalises one kind of value.
+
+They are ``Annotated`` aliases so that pydantic reports errors under the field's
+own name (``customer.email``, ``lines.0.unit_price``) and JSON schemas stay plain.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zoneinfo
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Annotated, Any, ClassVar
+from urllib.parse import urlsplit
+
+import email_validator
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_currency_precision, list_currencies
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    TypeAdapter,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "Amount",
+    "CountryCode",
+    "CurrencyCode",
+    "EmailAddress",
+    "HttpUrl",
+    "LocaleCode",
+    "Model",
+    "SingleLine",
+    "TimeZoneName",
+    "check_precision",
+    "currency_precision",
+]
+
+
+class Model(BaseModel):
+    """Base of every relationclient model: immutable, strict about unknown fields.
+
+    Computed fields (``Order.total``…) appear in ``model_dump_json`` so that the
+    JSON is useful to other systems; on the way back in they are accepted only
+    when they equal what the model computes, so a JSON round trip works and a
+    supplied total that disagrees with the lines is refused, never trusted.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    _computed_adapters: ClassVar[dict[str, TypeAdapter[Any]]]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _check_supplied_computed_fields(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Any]
+    ) -> Any:
+        computed = cls.model_computed_fields
+        if not computed or not isinstance(data, dict) or not computed.keys() & data.keys():
+            return handler(data)
+        supplied = {name: data[name] for name in computed if name in data}
+        model = handler({k: v for k, v in data.items() if k not in computed})
+        for name, value in supplied.items():
+            actual = getattr(model, name)
+            adapter = TypeAdapter(computed[name].return_type)
+            try:
+                given = adapter.validate_python(value)
+            except ValueError:
+                given = value
+            if given != actual:
+                raise PydanticCustomError(
+                    "computed_field",
+                    "{field} is computed ({actual}) and cannot be supplied as {given}",
+                    {"field": name, "actual": str(actual), "given": str(value)},
+                )
+        return model
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _single_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError(
+            "single_line", "must be one line of text without control characters (CR, LF, tab…)"
+        )
+    return value
+
+
+SingleLine = Annotated[str, Field(min_length=1), AfterValidator(_single_line)]
+"""Non-empty one-line text: names, numbers, codes. CR/LF are refused here already."""
+
+
+def _country(value: str) -> str:
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", code) or code not in _territories():
+        raise PydanticCustomError(
+            "country_code", "{value!r} is not an ISO 3166 alpha-2 country code", {"value": value}
+        )
+    return code
+
+
+@cache
+def _territories() -> frozenset[str]:
+    return frozenset(Locale("en").territories) - {"EU", "EZ", "UN", "QO", "ZZ"}
+
+
+CountryCode = Annotated[str, AfterValidator(_country)]
+"""ISO 3166 alpha-2 code, upper-cased: ``FR``, ``DE``, ``JP``."""
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code) or code not in list_currencies():
+        raise PydanticCustomError(
+            "currency_code", "{value!r} is not an ISO 4217 currency code", {"value": value}
+        )
+    return code
+
+
+CurrencyCode = Annotated[str, AfterValidator(_currency)]
+"""ISO 4217 code, upper-cased: ``EUR``, ``JPY``, ``KWD``."""
+
+
+def currency_precision(currency: str) -> int:
+    """Number of minor-unit digits of ``currency`` (EUR 2, JPY 0, KWD 3)."""
+    return int(get_currency_precision(currency))
+
+
+def _decimal(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("decimal_type", "a boolean is not an amount")
+    if isinstance(value, float):
+        # repr() is the shortest string that reads back as this float: 19.9 stays
+        # 19.9, not 19.899999999999998578914528479799628257751464843750.
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip().replace("_", ""))
+        except InvalidOperation:
+            raise PydanticCustomError(
+                "decimal_parsing", "{value!r} is not a decimal amount", {"value": value}
+            ) from None
+    return value
+
+
+def _finite(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise PydanticCustomError("decimal_finite", "amount must be a finite number")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(_decimal), AfterValidator(_finite)]
+"""A ``Decimal``; strings and ints are read exactly, floats through their shortest repr."""
+
+
+def check_precision(amount: Decimal, currency: str) -> None:
+    """Refuse ``amount`` if it has more decimals than ``currency`` allows."""
+    places = currency_precision(currency)
+    exponent = amount.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise PydanticCustomError(
+            "currency_precision",
+            "{amount} has more decimals than {currency} allows ({places})",
+            {"amount": str(amount), "currency": currency, "places": places},
+        )
+
+
+def _email(value: str) -> str:
+    try:
+        result = email_validator.validate_email(
+            value, check_deliverability=False, allow_smtputf8=True
+        )
+    except email_validator.EmailNotValidError as exc:
+        raise PydanticCustomError(
+            "email",
+            "{value!r} is not a valid email address: {reason}",
+            {"value": value, "reason": str(exc)},
+        ) from None
+    # Keep the domain in its ASCII (IDNA) form: every SMTP server and provider
+    # accepts it, while a Unicode domain needs SMTPUTF8.
+    return f"{result.local_part}@{result.ascii_domain}"
+
+
+EmailAddress = Annotated[str, AfterValidator(_email)]
+"""A validated email address; an IDN domain is stored IDNA-encoded (``xn--…``)."""
+
+
+def _http_url(value: str) -> str:
+    if _CONTROL.search(value) or " " in value:
+        raise PydanticCustomError("url", "a URL cannot contain spaces or control characters")
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise PydanticCustomError("url_scheme", "{value!r} is not an http(s) URL", {"value": value})
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+"""An absolute ``http://`` or ``https://`` URL, kept as the string given."""
+
+
+def _locale(value: str) -> str:
+    try:
+        return str(Locale.parse(value.strip().replace("-", "_")))
+    except (ValueError, UnknownLocaleError):
+        raise PydanticCustomError(
+            "locale",
+            "{value!r} is not a known locale (try 'fr', 'fr_CA', 'en_GB')",
+            {"value": value},
+        ) from None
+
+
+LocaleCode = Annotated[str, AfterValidator(_locale)]
+"""A locale identifier Babel knows, normalised: ``fr-ca`` becomes ``fr_CA``."""
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "timezone", "{value!r} is not an IANA time zone (try 'Europe/Paris')", {"value": value}
+        ) from None
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+"""An IANA time-zone name: ``Europe/Paris``, ``America/Martinique``."""
+
+
+def ascii_fold(text: str) -> str:
+    """Strip accents: ``Émile`` becomes ``Emile`` (used for SMS sender ids)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")

@@ -1,0 +1,323 @@
+"""What was bought, how it travels, and what can go wrong on the way."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Any, Self
+
+from pydantic import AwareDatetime, Field, computed_field, model_validator
+from pydantic_core import PydanticCustomError
+
+from ..carriers import find_carrier, tracking_url_for
+from ._types import Amount, CurrencyCode, HttpUrl, Model, SingleLine, check_precision
+from .money import Money
+from .parties import Address, Customer
+
+__all__ = [
+    "Delay",
+    "DelayReason",
+    "Delivery",
+    "Order",
+    "OrderLine",
+    "Promo",
+    "Shipment",
+    "TaxLine",
+]
+
+TaxRate = Annotated[Amount, Field(ge=0, lt=1)]
+"""A tax rate as a fraction: ``0.20`` for 20 % VAT, ``0.055`` for 5.5 %."""
+
+
+def _precise(field: str, amount: Decimal, currency: str) -> None:
+    try:
+        check_precision(amount, currency)
+    except PydanticCustomError as exc:
+        raise PydanticCustomError(
+            "currency_precision", "{field}: {reason}", {"field": field, "reason": exc.message()}
+        ) from None
+
+
+class OrderLine(Model):
+    """One line of an order: an article, how many, at what unit price.
+
+    ``unit_price`` is in the order's currency, tax included when the order's
+    ``prices_include_tax`` is true (the EU consumer default). ``tax_rate`` is a
+    fraction (``0.20``). ``total`` is computed.
+    """
+
+    sku: SingleLine
+    name: SingleLine
+    quantity: Annotated[int, Field(gt=0)]
+    unit_price: Annotated[Amount, Field(ge=0)]
+    tax_rate: TaxRate = Decimal(0)
+    currency: CurrencyCode | None = None
+    variant: SingleLine | None = None
+    image_url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _price_fits_currency(self) -> Self:
+        if self.currency is not None:
+            _precise("unit_price", self.unit_price, self.currency)
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def total(self) -> Decimal:
+        """``quantity × unit_price``."""
+        return self.unit_price * self.quantity
+
+
+class TaxLine(Model):
+    """The tax at one rate in an order: ``rate`` as a fraction, ``amount`` of tax."""
+
+    rate: Decimal
+    amount: Money
+
+
+class Delivery(Model):
+    """How and where the parcel goes: ``method`` as the shop names it, the address, the date.
+
+    A store pickup has the store's address; ``estimated_date`` is the date the
+    customer was promised (a later :class:`Delay` moves it).
+    """
+
+    method: SingleLine
+    address: Address | None = None
+    estimated_date: date | None = None
+    pickup_point: SingleLine | None = None
+
+
+class Order(Model):
+    """An order as the customer placed it.
+
+    Amounts are ``Decimal`` in ``currency``; every line shares it. ``subtotal``
+    (sum of line totals), ``tax`` and ``total`` are computed, never supplied:
+
+    * prices tax-inclusive (default): ``total = subtotal + shipping_price − discount``
+      and ``tax`` is the VAT contained in it;
+    * prices tax-exclusive: ``total = subtotal + shipping_price − discount + tax``.
+
+    The discount is spread over the lines pro rata to compute tax; shipping is
+    taxed at ``shipping_tax_rate``, by default the highest rate of the lines.
+    """
+
+    number: SingleLine
+    placed_at: AwareDatetime
+    customer: Customer
+    currency: CurrencyCode
+    lines: Annotated[tuple[OrderLine, ...], Field(min_length=1)]
+    shipping_price: Annotated[Amount, Field(ge=0)] = Decimal(0)
+    discount: Annotated[Amount, Field(ge=0)] = Decimal(0)
+    delivery: Delivery
+    billing_address: Address | None = None
+    tracking_url: HttpUrl | None = None
+    prices_include_tax: bool = True
+    shipping_tax_rate: TaxRate | None = None
+    payment_method: SingleLine | None = None
+
+    @model_validator(mode="after")
+    def _consistent_amounts(self) -> Self:
+        for index, line in enumerate(self.lines):
+            if line.currency is not None and line.currency != self.currency:
+                raise PydanticCustomError(
+                    "currency_mismatch",
+                    "lines.{index}.currency is {line}, the order is in {order}",
+                    {"index": index, "line": line.currency, "order": self.currency},
+                )
+            _precise(f"lines.{index}.unit_price", line.unit_price, self.currency)
+        _precise("shipping_price", self.shipping_price, self.currency)
+        _precise("discount", self.discount, self.currency)
+        if self.discount > self.subtotal.amount + self.shipping_price:
+            raise PydanticCustomError(
+                "discount", "discount is larger than the order (subtotal plus shipping)"
+            )
+        return self
+
+    def money(self, amount: Decimal) -> Money:
+        """``amount`` in the order's currency, rounded to its minor unit."""
+        return Money.rounded(amount, self.currency)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def subtotal(self) -> Money:
+        """Sum of the line totals."""
+        return self.money(sum((line.total for line in self.lines), Decimal(0)))
+
+    @cached_property
+    def tax_lines(self) -> tuple[TaxLine, ...]:
+        """The tax per rate, shipping included, highest rate first; zero rates left out."""
+        gross = sum((line.total for line in self.lines), Decimal(0))
+        kept = Decimal(1) - (self.discount / gross if gross else Decimal(0))
+        bases: dict[Decimal, Decimal] = defaultdict(Decimal)
+        for line in self.lines:
+            bases[line.tax_rate.normalize()] += line.total * kept
+        if self.shipping_price:
+            rate = self.shipping_tax_rate
+            if rate is None:
+                rate = max(line.tax_rate for line in self.lines)
+            bases[rate.normalize()] += self.shipping_price
+        taxes = []
+        for rate, base in sorted(bases.items(), reverse=True):
+            if not rate:
+                continue
+            tax = base - base / (1 + rate) if self.prices_include_tax else base * rate
+            taxes.append(TaxLine(rate=rate, amount=self.money(tax)))
+        return tuple(taxes)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def tax(self) -> Money:
+        """Total tax, included in ``total`` or added to it per ``prices_include_tax``."""
+        return self.money(sum((t.amount.amount for t in self.tax_lines), Decimal(0)))
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def total(self) -> Money:
+        """What the customer pays."""
+        total = self.subtotal.amount + self.shipping_price - self.discount
+        if not self.prices_include_tax:
+            total += self.tax.amount
+        return self.money(total)
+
+    @property
+    def item_count(self) -> int:
+        """Number of articles (sum of quantities)."""
+        return sum(line.quantity for line in self.lines)
+
+
+class Shipment(Model):
+    """One parcel of an order, handed to a carrier.
+
+    ``lines`` lists what is in this parcel when it is not the whole order (a
+    partial shipment); leave it empty when everything ships at once.
+    ``tracking_url`` is computed from the carrier registry when not given
+    (see :mod:`relationclient.carriers`).
+    """
+
+    order: Order
+    carrier: SingleLine
+    tracking_number: SingleLine
+    shipped_at: AwareDatetime
+    lines: tuple[OrderLine, ...] = ()
+    tracking_url: HttpUrl | None = None
+    estimated_delivery: date | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tracking_url_from_registry(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("tracking_url"):
+            carrier, number = data.get("carrier"), data.get("tracking_number")
+            if isinstance(carrier, str) and isinstance(number, str) and number.strip():
+                url = tracking_url_for(carrier, number)
+                if url:
+                    data = {**data, "tracking_url": url}
+        return data
+
+    @model_validator(mode="after")
+    def _lines_belong_to_order(self) -> Self:
+        ordered: dict[str, int] = defaultdict(int)
+        for line in self.order.lines:
+            ordered[line.sku] += line.quantity
+        shipped: dict[str, int] = defaultdict(int)
+        for index, line in enumerate(self.lines):
+            if line.sku not in ordered:
+                raise PydanticCustomError(
+                    "shipment_line",
+                    "lines.{index}: sku {sku!r} is not in order {order}",
+                    {"index": index, "sku": line.sku, "order": self.order.number},
+                )
+            shipped[line.sku] += line.quantity
+            if shipped[line.sku] > ordered[line.sku]:
+                raise PydanticCustomError(
+                    "shipment_line",
+                    "lines.{index}: ships {n} of sku {sku!r}, the order has {m}",
+                    {
+                        "index": index,
+                        "n": shipped[line.sku],
+                        "sku": line.sku,
+                        "m": ordered[line.sku],
+                    },
+                )
+        if self.shipped_at < self.order.placed_at:
+            raise PydanticCustomError("shipped_at", "shipped_at is before the order was placed")
+        return self
+
+    @property
+    def items(self) -> tuple[OrderLine, ...]:
+        """What is in this parcel: ``lines``, or the whole order when none are given."""
+        return self.lines or self.order.lines
+
+    @property
+    def is_partial(self) -> bool:
+        """True when this parcel holds only part of the order."""
+        if not self.lines:
+            return False
+        return sum(line.quantity for line in self.lines) < self.order.item_count
+
+    @property
+    def carrier_name(self) -> str:
+        """The carrier's usual name (``"colissimo"`` shows as ``"Colissimo"``)."""
+        found = find_carrier(self.carrier)
+        return found.name if found else self.carrier
+
+    @property
+    def expected_on(self) -> date | None:
+        """The delivery date to announce: this parcel's own, else the order's."""
+        return self.estimated_delivery or self.order.delivery.estimated_date
+
+
+class DelayReason(StrEnum):
+    """Why a delivery date moved; each is explained in plain words in every locale."""
+
+    STOCK_SHORTAGE = "stock_shortage"
+    CARRIER = "carrier"
+    WEATHER = "weather"
+    OTHER = "other"
+
+
+class Delay(Model):
+    """A delivery date that moved: from ``previous_date`` to a later ``new_date``."""
+
+    reason: DelayReason
+    previous_date: date
+    new_date: date
+    detail: SingleLine | None = None
+
+    @model_validator(mode="after")
+    def _later(self) -> Self:
+        if self.new_date <= self.previous_date:
+            raise PydanticCustomError(
+                "delay_dates",
+                "new_date ({new}) must be later than previous_date ({old})",
+                {"new": str(self.new_date), "old": str(self.previous_date)},
+            )
+        return self
+
+    @property
+    def days(self) -> int:
+        """How many days later the delivery now is."""
+        return (self.new_date - self.previous_date).days
+
+
+class Promo(Model):
+    """A promotional code: either ``percent_off`` or ``amount_off``, not both."""
+
+    code: Annotated[SingleLine, Field(pattern=r"^[A-Za-z0-9_-]{3,40}$")]
+    percent_off: Annotated[Amount, Field(gt=0, le=100)] | None = None
+    amount_off: Money | None = None
+    expires_on: date | None = None
+    minimum_order: Money | None = None
+
+    @model_validator(mode="after")
+    def _one_value(self) -> Self:
+        if (self.percent_off is None) == (self.amount_off is None):
+            raise PydanticCustomError(
+                "promo_value", "give exactly one of percent_off and amount_off"
+            )
+        if self.amount_off is not None and self.amount_off.amount <= 0:
+            raise PydanticCustomError("promo_value", "amount_off must be more than zero")
+        return self

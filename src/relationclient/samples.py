@@ -1,0 +1,412 @@
+"""Realistic sample data: one French shop, a customer per shipped locale, orders and parcels.
+
+The same objects feed the tests, the documentation, ``relationclient demo`` and
+the benchmarks, so what the docs show is what the tests check. Every function
+builds fresh objects; pass ``seed`` to vary numbers and prices (benchmarks render
+fresh data each iteration).
+
+Example:
+    >>> from relationclient import samples
+    >>> samples.order("de").customer.first_name
+    'Jonas'
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .models import (
+    Address,
+    Customer,
+    Delay,
+    DelayReason,
+    Delivery,
+    Money,
+    Order,
+    OrderLine,
+    Promo,
+    Shipment,
+    Shop,
+    SupportHours,
+)
+
+__all__ = [
+    "LOCALES",
+    "LOGIN_URL",
+    "REVIEW_URL",
+    "context",
+    "customer",
+    "customers",
+    "delay",
+    "jpy_order",
+    "order",
+    "promo",
+    "shipment",
+    "shipments",
+    "shop",
+]
+
+#: The locales relationclient ships, French first (the home market).
+LOCALES = ("fr", "en", "de", "es", "it", "nl", "ar")
+
+LOGIN_URL = "https://www.maison-lumiere.fr/compte/connexion"
+REVIEW_URL = "https://www.maison-lumiere.fr/avis"
+_PARIS = ZoneInfo("Europe/Paris")
+
+
+def shop() -> Shop:
+    """Maison Lumière, a French home-goods shop in Lyon: the home-market example."""
+    return Shop(
+        name="Maison Lumière",
+        legal_name="Maison Lumière SAS",
+        email="bonjour@maison-lumiere.fr",
+        address=Address(
+            line1="12 rue de la République", postal_code="69002", city="Lyon", country="FR"
+        ),
+        phone="04 78 12 34 56",
+        website="https://www.maison-lumiere.fr",
+        support_hours=(
+            SupportHours(days="mon-fri", opens="09:00", closes="18:00"),
+            SupportHours(days=["sat"], opens="10:00", closes="13:00"),
+        ),
+        default_locale="fr",
+        terms_url="https://www.maison-lumiere.fr/cgv",
+        privacy_url="https://www.maison-lumiere.fr/confidentialite",
+        withdrawal_days=14,
+        logo_url="https://www.maison-lumiere.fr/static/logo.png",
+        sender="MaisonLum",
+        vat_number="FR32123456789",
+        company_id="RCS Lyon 123 456 789",
+    )
+
+
+_CUSTOMERS: dict[str, dict[str, Any]] = {
+    "fr": {
+        "first_name": "Camille",
+        "last_name": "Dupont",
+        "email": "camille.dupont@example.fr",
+        "country": "FR",
+        "phone": "06 12 34 56 78",
+        "timezone": "Europe/Paris",
+        "address": ("8 avenue Jean Jaurès", None, "69007", "Lyon", None, "FR"),
+    },
+    "en": {
+        "first_name": "Oliver",
+        "last_name": "Smith",
+        "email": "oliver.smith@example.co.uk",
+        "country": "GB",
+        "phone": "07911 123456",
+        "timezone": "Europe/London",
+        "address": ("221 Baker Street", "Flat 2", "NW1 6XE", "London", None, "GB"),
+    },
+    "de": {
+        "first_name": "Jonas",
+        "last_name": "Müller",
+        "email": "jonas.mueller@example.de",
+        "country": "DE",
+        "phone": "0151 23456789",
+        "timezone": "Europe/Berlin",
+        "address": ("Torstraße 101", None, "10119", "Berlin", None, "DE"),
+    },
+    "es": {
+        "first_name": "Lucía",
+        "last_name": "García",
+        "email": "lucia.garcia@example.es",
+        "country": "ES",
+        "phone": "612 345 678",
+        "timezone": "Europe/Madrid",
+        "address": ("Calle de Alcalá 45", "3º B", "28014", "Madrid", None, "ES"),
+    },
+    "it": {
+        "first_name": "Giulia",
+        "last_name": "Rossi",
+        "email": "giulia.rossi@example.it",
+        "country": "IT",
+        "phone": "312 345 6789",
+        "timezone": "Europe/Rome",
+        "address": ("Via Dante 12", None, "20121", "Milano", "MI", "IT"),
+    },
+    "nl": {
+        "first_name": "Sanne",
+        "last_name": "de Vries",
+        "email": "sanne.devries@example.nl",
+        "country": "NL",
+        "phone": "06 12345678",
+        "timezone": "Europe/Amsterdam",
+        "address": ("Oudegracht 150", None, "3511 AZ", "Utrecht", None, "NL"),
+    },
+    "ar": {
+        "first_name": "ليلى",
+        "last_name": "حداد",
+        "email": "layla.haddad@example.ae",
+        "country": "AE",
+        "phone": "050 123 4567",
+        "timezone": "Asia/Dubai",
+        "address": ("شارع الشيخ زايد، برج الواحة", "الطابق 14", None, "دبي", None, "AE"),
+    },
+}
+
+# (sku, unit price in EUR, VAT rate, names per locale)
+_PRODUCTS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
+    (
+        "LAMP-ARC-01",
+        "189.00",
+        "0.20",
+        {
+            "fr": "Lampe arc en laiton",
+            "en": "Brass arc lamp",
+            "de": "Bogenlampe aus Messing",
+            "es": "Lámpara de arco de latón",
+            "it": "Lampada ad arco in ottone",
+            "nl": "Booglamp van messing",
+            "ar": "مصباح مقوس من النحاس",
+        },
+    ),
+    (
+        "CUSH-LIN-45",
+        "34.90",
+        "0.20",
+        {
+            "fr": "Coussin en lin lavé 45 × 45 cm",
+            "en": "Washed linen cushion 45 × 45 cm",
+            "de": "Kissen aus gewaschenem Leinen 45 × 45 cm",
+            "es": "Cojín de lino lavado 45 × 45 cm",
+            "it": "Cuscino in lino lavato 45 × 45 cm",
+            "nl": "Kussen van gewassen linnen 45 × 45 cm",
+            "ar": "وسادة من الكتان المغسول 45 × 45 سم",
+        },
+    ),
+    (
+        "CANDLE-FIG",
+        "24.50",
+        "0.20",
+        {
+            "fr": "Bougie parfumée figuier",
+            "en": "Fig tree scented candle",
+            "de": "Duftkerze Feigenbaum",
+            "es": "Vela perfumada de higuera",
+            "it": "Candela profumata al fico",
+            "nl": "Geurkaars vijgenboom",
+            "ar": "شمعة معطرة بالتين",
+        },
+    ),
+    (
+        "BOOK-DECO",
+        "39.00",
+        "0.055",
+        {
+            "fr": "Livre « Habiter la lumière »",
+            "en": "Book “Living with Light”",
+            "de": "Buch „Mit Licht wohnen“",
+            "es": "Libro «Habitar la luz»",
+            "it": "Libro «Abitare la luce»",
+            "nl": "Boek ‘Wonen met licht’",
+            "ar": "كتاب «العيش مع الضوء»",
+        },
+    ),
+    (
+        "VASE-GRES-S",
+        "1002.00",
+        "0.20",
+        {
+            "fr": "Vase en grès émaillé, pièce unique",
+            "en": "Glazed stoneware vase, one of a kind",
+            "de": "Vase aus glasiertem Steinzeug, Unikat",
+            "es": "Jarrón de gres esmaltado, pieza única",
+            "it": "Vaso in gres smaltato, pezzo unico",
+            "nl": "Vaas van geglazuurd steengoed, uniek stuk",
+            "ar": "مزهرية من الخزف الحجري المزجج، قطعة فريدة",
+        },
+    ),
+)
+
+_METHODS = {
+    "fr": "Colissimo à domicile",
+    "en": "DHL Express",
+    "de": "DHL Paket",
+    "es": "Colissimo Internacional",
+    "it": "Colissimo Internazionale",
+    "nl": "DPD Home",
+    "ar": "DHL Express",
+}
+
+
+def customer(locale: str = "fr", **changes: Any) -> Customer:
+    """The sample customer who reads ``locale``; ``changes`` override fields."""
+    data = {k: v for k, v in _CUSTOMERS[locale].items() if k != "address"}
+    data.update(locale=locale, marketing_consent=locale in ("fr", "de", "ar"), id=f"C-{locale}")
+    data.update(changes)
+    return Customer(**data)
+
+
+def customers() -> dict[str, Customer]:
+    """One sample customer per shipped locale, keyed by locale."""
+    return {locale: customer(locale) for locale in LOCALES}
+
+
+def _address(locale: str, name: str) -> Address:
+    line1, line2, postal_code, city, region, country = _CUSTOMERS[locale]["address"]
+    return Address(
+        name=name,
+        line1=line1,
+        line2=line2,
+        postal_code=postal_code,
+        city=city,
+        region=region,
+        country=country,
+    )
+
+
+def order(locale: str = "fr", *, lines: int = 5, seed: int = 0, **changes: Any) -> Order:
+    """A placed EUR order of ``lines`` lines for the ``locale`` customer.
+
+    ``seed`` varies the order number, quantities and prices, so that repeated
+    calls give fresh data; seed 0 is the one the docs show (its total passes
+    1 000 € so thousands separators are visible).
+    """
+    buyer = changes.pop("customer", None) or customer(locale)
+    order_lines = []
+    for i in range(lines):
+        sku, price, rate, names = _PRODUCTS[i % len(_PRODUCTS)]
+        unit = Decimal(price) + Decimal(seed % 7) * Decimal("0.10")
+        order_lines.append(
+            OrderLine(
+                sku=sku if i < len(_PRODUCTS) else f"{sku}-{i}",
+                name=names[locale] if locale in names else names["en"],
+                quantity=1 + (i + seed) % 3 if i != 4 else 1,
+                unit_price=unit,
+                tax_rate=Decimal(rate),
+            )
+        )
+    placed = datetime(2026, 11, 20, 10, 42, tzinfo=_PARIS) + timedelta(minutes=seed)
+    data: dict[str, Any] = {
+        "number": f"ML-2026-{10482 + seed:05d}",
+        "placed_at": placed,
+        "customer": buyer,
+        "currency": "EUR",
+        "lines": tuple(order_lines),
+        "shipping_price": Decimal("6.90"),
+        "discount": Decimal("15.00"),
+        "delivery": Delivery(
+            method=_METHODS.get(locale, "Colissimo"),
+            address=_address(locale if locale in _CUSTOMERS else "fr", buyer.full_name),
+            estimated_date=date(2026, 11, 25),
+        ),
+        "tracking_url": f"https://www.maison-lumiere.fr/commandes/ML-2026-{10482 + seed:05d}",
+        "payment_method": "Visa •••• 4242",
+    }
+    data.update(changes)
+    return Order(**data)
+
+
+def jpy_order() -> Order:
+    """An order in Japanese yen (no minor unit) for an English-speaking customer in Tokyo."""
+    buyer = Customer(
+        first_name="Hana",
+        last_name="Sato",
+        email="hana.sato@example.jp",
+        country="JP",
+        phone="090-1234-5678",
+        locale="en",
+        timezone="Asia/Tokyo",
+    )
+    return Order(
+        number="ML-2026-20001",
+        placed_at=datetime(2026, 11, 21, 9, 5, tzinfo=ZoneInfo("Asia/Tokyo")),
+        customer=buyer,
+        currency="JPY",
+        lines=(
+            OrderLine(
+                sku="CANDLE-FIG", name="Fig tree scented candle", quantity=2, unit_price=4200
+            ),
+            OrderLine(sku="LAMP-ARC-01", name="Brass arc lamp", quantity=1, unit_price=31835),
+        ),
+        shipping_price=Decimal(2500),
+        delivery=Delivery(
+            method="DHL Express",
+            address=Address(
+                name="Hana Sato",
+                line1="1-2-3 Jingumae",
+                postal_code="150-0001",
+                city="Shibuya-ku",
+                region="Tokyo",
+                country="JP",
+            ),
+            estimated_date=date(2026, 11, 28),
+        ),
+        tracking_url="https://www.maison-lumiere.fr/commandes/ML-2026-20001",
+        prices_include_tax=False,
+    )
+
+
+def shipment(locale: str = "fr", *, seed: int = 0, **changes: Any) -> Shipment:
+    """The whole order for ``locale`` shipped in one Colissimo parcel."""
+    data: dict[str, Any] = {
+        "order": changes.pop("order", None) or order(locale, seed=seed),
+        "carrier": "Colissimo",
+        "tracking_number": f"6A{23456789012 + seed}",
+        "shipped_at": datetime(2026, 11, 22, 16, 5, tzinfo=_PARIS),
+    }
+    data.update(changes)
+    return Shipment(**data)
+
+
+def shipments(locale: str = "fr") -> tuple[Shipment, Shipment]:
+    """The same order in two parcels: the lamp by Chronopost, the rest by Colissimo."""
+    the_order = order(locale)
+    lamp, *rest = the_order.lines
+    return (
+        Shipment(
+            order=the_order,
+            carrier="Chronopost",
+            tracking_number="XY123456789FR",
+            shipped_at=datetime(2026, 11, 21, 11, 30, tzinfo=_PARIS),
+            lines=(lamp,),
+            estimated_delivery=date(2026, 11, 23),
+        ),
+        Shipment(
+            order=the_order,
+            carrier="Colissimo",
+            tracking_number="6A23456789013",
+            shipped_at=datetime(2026, 11, 22, 16, 5, tzinfo=_PARIS),
+            lines=tuple(rest),
+        ),
+    )
+
+
+def delay(reason: DelayReason = DelayReason.STOCK_SHORTAGE) -> Delay:
+    """The delivery of the sample order moved by five days."""
+    return Delay(reason=reason, previous_date=date(2026, 11, 25), new_date=date(2026, 11, 30))
+
+
+def promo() -> Promo:
+    """Ten percent off the next order, valid until the end of the year."""
+    return Promo(code="MERCI10", percent_off=Decimal(10), expires_on=date(2026, 12, 31))
+
+
+def amount_promo() -> Promo:
+    """Fifteen euros off from 80 euros."""
+    return Promo(
+        code="RETOUR15",
+        amount_off=Money(amount=Decimal(15), currency="EUR"),
+        minimum_order=Money(amount=Decimal(80), currency="EUR"),
+        expires_on=date(2027, 1, 31),
+    )
+
+
+def context(kind: str, locale: str = "fr", *, seed: int = 0) -> dict[str, Any]:
+    """The keyword arguments that render message ``kind`` for the ``locale`` sample customer."""
+    if kind == "account_created":
+        return {"customer": customer(locale), "login_url": LOGIN_URL}
+    if kind == "order_confirmation":
+        return {"order": order(locale, seed=seed)}
+    if kind == "shipment_sent":
+        return {"shipment": shipment(locale, seed=seed)}
+    if kind == "order_delayed":
+        return {"order": order(locale, seed=seed), "delay": delay()}
+    if kind == "delivery_check":
+        return {"order": order(locale, seed=seed), "promo": promo(), "review_url": REVIEW_URL}
+    raise KeyError(f"no sample context for message kind {kind!r}")
