@@ -23,6 +23,8 @@ it is not wrapped, so that shops' existing pydantic handling keeps working.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ConfigurationError",
     "MessageError",
@@ -72,6 +74,7 @@ class TransportError(RelationClientError):
         retry_after: Seconds the provider asked us to wait, when it said so.
         accepted: False when the provider definitely did not take the message,
             None when nobody can tell (a timeout after the request was sent).
+        receipts: In ``send_many``, the receipts of the messages sent before this one.
     """
 
     transient: bool = False
@@ -92,6 +95,8 @@ class TransportError(RelationClientError):
         self.provider_message = provider_message
         self.retry_after = retry_after
         self.accepted = accepted
+        #: Receipts of the messages a ``send_many`` batch delivered before this error.
+        self.receipts: list[Any] = []
 
 
 class TransientTransportError(TransportError):

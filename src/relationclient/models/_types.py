@@ -102,7 +102,7 @@ def _country(value: str) -> str:
     code = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", code) or code not in _territories():
         raise PydanticCustomError(
-            "country_code", "{value!r} is not an ISO 3166 alpha-2 country code", {"value": value}
+            "country_code", "'{value}' is not an ISO 3166 alpha-2 country code", {"value": value}
         )
     return code
 
@@ -120,7 +120,7 @@ def _currency(value: str) -> str:
     code = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code) or code not in list_currencies():
         raise PydanticCustomError(
-            "currency_code", "{value!r} is not an ISO 4217 currency code", {"value": value}
+            "currency_code", "'{value}' is not an ISO 4217 currency code", {"value": value}
         )
     return code
 
@@ -146,7 +146,7 @@ def _decimal(value: Any) -> Any:
             return Decimal(value.strip().replace("_", ""))
         except InvalidOperation:
             raise PydanticCustomError(
-                "decimal_parsing", "{value!r} is not a decimal amount", {"value": value}
+                "decimal_parsing", "'{value}' is not a decimal amount", {"value": value}
             ) from None
     return value
 
@@ -181,7 +181,7 @@ def _email(value: str) -> str:
     except email_validator.EmailNotValidError as exc:
         raise PydanticCustomError(
             "email",
-            "{value!r} is not a valid email address: {reason}",
+            "'{value}' is not a valid email address: {reason}",
             {"value": value, "reason": str(exc)},
         ) from None
     # Keep the domain in its ASCII (IDNA) form: every SMTP server and provider
@@ -198,7 +198,7 @@ def _http_url(value: str) -> str:
         raise PydanticCustomError("url", "a URL cannot contain spaces or control characters")
     parts = urlsplit(value)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise PydanticCustomError("url_scheme", "{value!r} is not an http(s) URL", {"value": value})
+        raise PydanticCustomError("url_scheme", "'{value}' is not an http(s) URL", {"value": value})
     return value
 
 
@@ -212,7 +212,7 @@ def _locale(value: str) -> str:
     except (ValueError, UnknownLocaleError):
         raise PydanticCustomError(
             "locale",
-            "{value!r} is not a known locale (try 'fr', 'fr_CA', 'en_GB')",
+            "'{value}' is not a known locale (try 'fr', 'fr_CA', 'en_GB')",
             {"value": value},
         ) from None
 
@@ -226,7 +226,7 @@ def _timezone(value: str) -> str:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise PydanticCustomError(
-            "timezone", "{value!r} is not an IANA time zone (try 'Europe/Paris')", {"value": value}
+            "timezone", "'{value}' is not an IANA time zone (try 'Europe/Paris')", {"value": value}
         ) from None
     return value
 

@@ -227,14 +227,14 @@ class Shipment(Model):
             if line.sku not in ordered:
                 raise PydanticCustomError(
                     "shipment_line",
-                    "lines.{index}: sku {sku!r} is not in order {order}",
+                    "lines.{index}: sku '{sku}' is not in order {order}",
                     {"index": index, "sku": line.sku, "order": self.order.number},
                 )
             shipped[line.sku] += line.quantity
             if shipped[line.sku] > ordered[line.sku]:
                 raise PydanticCustomError(
                     "shipment_line",
-                    "lines.{index}: ships {n} of sku {sku!r}, the order has {m}",
+                    "lines.{index}: ships {n} of sku '{sku}', the order has {m}",
                     {
                         "index": index,
                         "n": shipped[line.sku],

@@ -101,7 +101,7 @@ class Address(Model):
             example = ", ".join(rules.postal_code_examples[:2])
             raise PydanticCustomError(
                 "postal_code",
-                "postal_code {code!r} is not valid for {country}{hint}",
+                "postal_code '{code}' is not valid for {country}{hint}",
                 {
                     "code": self.postal_code,
                     "country": self.country,
@@ -220,7 +220,7 @@ class Shop(Model):
         elif not _SENDER_ID.fullmatch(self.sender) or not re.search("[A-Za-z]", self.sender):
             raise PydanticCustomError(
                 "sender",
-                "sender {value!r} must be 1 to 11 ASCII letters, digits or spaces, with a letter "
+                "sender '{value}' must be 1 to 11 ASCII letters, digits or spaces, with a letter "
                 "(an alphanumeric SMS sender id), or a phone number",
                 {"value": self.sender},
             )

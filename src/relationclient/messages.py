@@ -1,0 +1,269 @@
+"""The messages relationclient builds: :class:`Email` and :class:`Sms`, ready for any transport.
+
+Both are immutable pydantic models that round-trip through JSON (the outbox
+stores them that way) and refuse, on construction, anything that must not be
+sent: a header value with CR or LF, an SMS recipient that is not an E.164
+mobile number, an empty body. Transports only carry them; they never change
+them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from email.policy import SMTP, SMTPUTF8
+from email.utils import format_datetime
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Literal, Self
+
+from pydantic import (
+    AwareDatetime,
+    Base64Bytes,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from .models._types import EmailAddress, Model, SingleLine
+from .phones import can_receive_sms, parse_phone
+from .sms import Encoding, analyse
+
+__all__ = [
+    "Attachment",
+    "Email",
+    "Kind",
+    "Mailbox",
+    "Message",
+    "Purpose",
+    "Sms",
+    "idempotency_key",
+]
+
+
+class Kind(StrEnum):
+    """The kinds of message relationclient can build, each as email and SMS."""
+
+    ACCOUNT_CREATED = "account_created"
+    ORDER_CONFIRMATION = "order_confirmation"
+    SHIPMENT_SENT = "shipment_sent"
+    ORDER_DELAYED = "order_delayed"
+    DELIVERY_CHECK = "delivery_check"
+
+
+Purpose = Literal["transactional", "marketing"]
+Channel = Literal["email", "sms"]
+
+
+def idempotency_key(kind: str, subject: str, channel: Channel, recipient: str) -> str:
+    """A deterministic key for one event sent once to one recipient on one channel.
+
+    ``subject`` identifies what the event is about: an order number, a shipment's
+    tracking number, a customer id. The same four inputs always give the same
+    key, so a retried job finds the message it already stored.
+    """
+    raw = "\x1f".join((str(kind), subject, channel, recipient.lower()))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+class Mailbox(Model):
+    """An email address with an optional display name (``Camille Dupont <camille@…>``)."""
+
+    address: EmailAddress
+    name: SingleLine | None = None
+
+    def header_address(self) -> HeaderAddress:
+        """The standard-library form, which RFC 2047-encodes non-ASCII names."""
+        local, _, domain = self.address.rpartition("@")
+        return HeaderAddress(display_name=self.name or "", username=local, domain=domain)
+
+    def __str__(self) -> str:
+        return str(self.header_address())
+
+
+class Attachment(Model):
+    """A file attached to an email (an invoice PDF, say)."""
+
+    filename: SingleLine
+    content: Base64Bytes
+    mimetype: Annotated[str, Field(pattern=r"^[\w.+-]+/[\w.+-]+$")] = "application/octet-stream"
+
+
+_HEADER_NAME = re.compile(r"^[!-9;-~]+$")
+_RESERVED_HEADERS = frozenset(
+    {"from", "to", "subject", "reply-to", "message-id", "date", "mime-version", "content-type"}
+)
+
+
+class Email(Model):
+    """An email ready to send: both parts rendered, CSS inlined, headers decided.
+
+    ``headers`` holds the extra headers (``List-Unsubscribe``…); a value with CR
+    or LF is refused. ``message_id`` derives from ``idempotency_key`` so that a
+    resend after a crash carries the same ``Message-ID`` and receivers can drop
+    the copy.
+    """
+
+    to: Mailbox
+    sender: Mailbox
+    reply_to: Mailbox | None = None
+    subject: SingleLine
+    preheader: str = ""
+    html: str
+    text: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
+    kind: str
+    locale: str
+    purpose: Purpose = "transactional"
+    idempotency_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{8,128}$")]
+    created_at: AwareDatetime | None = None
+
+    @field_validator("headers")
+    @classmethod
+    def _safe_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if not _HEADER_NAME.match(name):
+                raise PydanticCustomError(
+                    "header_name", "header name '{name}' is not a valid header name", {"name": name}
+                )
+            if name.lower() in _RESERVED_HEADERS:
+                raise PydanticCustomError(
+                    "header_name",
+                    "header '{name}' is set from the message's own fields, not from headers",
+                    {"name": name},
+                )
+            if "\r" in value or "\n" in value:
+                raise PydanticCustomError(
+                    "header_injection",
+                    "header '{name}' contains CR or LF, which could inject headers",
+                    {"name": name},
+                )
+        return headers
+
+    @model_validator(mode="after")
+    def _marketing_can_unsubscribe(self) -> Self:
+        if self.purpose == "marketing" and "List-Unsubscribe" not in self.headers:
+            raise PydanticCustomError(
+                "list_unsubscribe", "a marketing email needs a List-Unsubscribe header"
+            )
+        return self
+
+    @property
+    def channel(self) -> Channel:
+        """Always ``"email"``."""
+        return "email"
+
+    @property
+    def recipient(self) -> str:
+        """The recipient's address."""
+        return self.to.address
+
+    @property
+    def message_id(self) -> str:
+        """``<key@sender-domain>``, the same for every attempt at this message."""
+        return f"<{self.idempotency_key}@{self.sender.address.rpartition('@')[2]}>"
+
+    @property
+    def needs_smtputf8(self) -> bool:
+        """True when an address has a non-ASCII local part (only SMTPUTF8 servers take it)."""
+        addresses = [self.to, self.sender] + ([self.reply_to] if self.reply_to else [])
+        return any(not m.address.isascii() for m in addresses)
+
+    def to_mime(self) -> EmailMessage:
+        """Build the standard-library message: multipart/alternative, text then HTML, UTF-8.
+
+        Attachments, when present, wrap it in multipart/mixed.
+        """
+        msg = EmailMessage(policy=SMTPUTF8 if self.needs_smtputf8 else SMTP)
+        msg["From"] = self.sender.header_address()
+        msg["To"] = self.to.header_address()
+        if self.reply_to:
+            msg["Reply-To"] = self.reply_to.header_address()
+        msg["Subject"] = self.subject
+        msg["Message-ID"] = self.message_id
+        if self.created_at is not None:
+            msg["Date"] = format_datetime(self.created_at)
+        for name, value in self.headers.items():
+            msg[name] = value
+        msg.set_content(self.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+        msg.add_alternative(self.html, subtype="html", charset="utf-8", cte="quoted-printable")
+        for attachment in self.attachments:
+            maintype, subtype = attachment.mimetype.split("/", 1)
+            msg.add_attachment(
+                attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+            )
+        return msg
+
+    def as_bytes(self) -> bytes:
+        """The RFC 5322 bytes of :meth:`to_mime`, CRLF line ends, ready for SMTP."""
+        return self.to_mime().as_bytes()
+
+
+class Sms(Model):
+    """An SMS ready to send. ``encoding`` and ``segments`` are computed from ``body``.
+
+    ``to`` must be an E.164 number that can receive SMS: a fixed line is refused.
+    """
+
+    to: str
+    sender: str
+    body: Annotated[str, Field(min_length=1)]
+    kind: str
+    locale: str
+    purpose: Purpose = "transactional"
+    idempotency_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{8,128}$")]
+    created_at: AwareDatetime | None = None
+
+    @field_validator("to")
+    @classmethod
+    def _mobile_e164(cls, value: str) -> str:
+        if not value.startswith("+"):
+            raise PydanticCustomError(
+                "e164", "to must be an E.164 number (+33612345678), got '{value}'", {"value": value}
+            )
+        try:
+            number = parse_phone(value)
+        except ValueError as exc:
+            raise PydanticCustomError("e164", "to: {reason}", {"reason": str(exc)}) from None
+        if number != value:
+            raise PydanticCustomError(
+                "e164", "to must be E.164 without spaces: {number}", {"number": number}
+            )
+        if not can_receive_sms(number):
+            raise PydanticCustomError(
+                "sms_recipient",
+                "to {value} is not a mobile number and cannot receive SMS",
+                {"value": value},
+            )
+        return number
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def encoding(self) -> Encoding:
+        """``"GSM-7"`` or ``"UCS-2"``, as :func:`relationclient.sms.analyse` says."""
+        return analyse(self.body).encoding
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def segments(self) -> int:
+        """How many SMS the body costs."""
+        return analyse(self.body).segments
+
+    @property
+    def channel(self) -> Channel:
+        """Always ``"sms"``."""
+        return "sms"
+
+    @property
+    def recipient(self) -> str:
+        """The recipient's number."""
+        return self.to
+
+
+Message = Email | Sms
+"""Anything a transport carries."""

@@ -1,0 +1,169 @@
+"""The boundary: smtplib, socket, ssl and httpx errors become relationclient's, in one place.
+
+Every transport runs its network calls inside :func:`map_smtp_errors` or
+:func:`map_httpx_errors`, and turns an HTTP error answer into an exception with
+:func:`http_status_error`. What counts as transient and what counts as
+"definitely not accepted" (which lets :class:`FailoverTransport` move on) is
+decided here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from ..errors import (
+    PermanentTransportError,
+    TransientTransportError,
+    TransportError,
+    UnsupportedMessageError,
+)
+
+__all__ = ["http_status_error", "map_httpx_errors", "map_smtp_errors", "parse_retry_after"]
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def _smtp_text(raw: bytes | str) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+def smtp_reply_error(transport: str, code: int, text: str, what: str) -> TransportError:
+    """The error for an SMTP reply: 4xx transient, 5xx permanent; never accepted."""
+    cls = TransientTransportError if 400 <= code < 500 else PermanentTransportError
+    return cls(
+        f"{transport}: {what} refused with {code} {text}",
+        transport=transport,
+        code=code,
+        provider_message=text,
+        accepted=False,
+    )
+
+
+@contextmanager
+def map_smtp_errors(transport: str, *, stage: str = "send") -> Iterator[None]:
+    """Translate what smtplib, socket and ssl raise inside the block.
+
+    ``stage`` is ``"connect"`` while connecting (nothing can have been accepted
+    yet) and ``"send"`` afterwards, where a dropped connection leaves it unknown
+    whether the server took the message.
+    """
+    before_acceptance: bool | None = False if stage == "connect" else None
+    try:
+        yield
+    except TransportError:
+        raise
+    except smtplib.SMTPNotSupportedError as exc:
+        raise UnsupportedMessageError(
+            f"{transport}: the server does not support what this message needs ({exc})",
+            transport=transport,
+        ) from exc
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, raw = next(iter(exc.recipients.values()))
+        raise smtp_reply_error(transport, code, _smtp_text(raw), "recipient") from exc
+    except smtplib.SMTPAuthenticationError as exc:
+        raise PermanentTransportError(
+            f"{transport}: authentication failed ({exc.smtp_code} {_smtp_text(exc.smtp_error)})",
+            transport=transport,
+            code=exc.smtp_code,
+            provider_message=_smtp_text(exc.smtp_error),
+        ) from exc
+    except smtplib.SMTPResponseException as exc:
+        what = "connection" if stage == "connect" else "message"
+        raise smtp_reply_error(transport, exc.smtp_code, _smtp_text(exc.smtp_error), what) from exc
+    except smtplib.SMTPServerDisconnected as exc:
+        raise TransientTransportError(
+            f"{transport}: the server closed the connection ({exc})",
+            transport=transport,
+            accepted=before_acceptance,
+        ) from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise PermanentTransportError(
+            f"{transport}: the server's TLS certificate was refused ({exc.verify_message})",
+            transport=transport,
+        ) from exc
+    except (ConnectionRefusedError, socket.gaierror) as exc:
+        raise TransientTransportError(
+            f"{transport}: cannot connect ({exc})", transport=transport, accepted=False
+        ) from exc
+    except (TimeoutError, OSError, smtplib.SMTPException) as exc:
+        raise TransientTransportError(
+            f"{transport}: network failure ({exc!r})",
+            transport=transport,
+            accepted=before_acceptance,
+        ) from exc
+
+
+@contextmanager
+def map_httpx_errors(transport: str) -> Iterator[None]:
+    """Translate httpx's transport exceptions raised inside the block.
+
+    A failure to connect means the provider never saw the request (safe to fail
+    over); a timeout or broken connection after the request left means nobody
+    knows, and is reported with ``accepted=None``.
+    """
+    try:
+        yield
+    except TransportError:
+        raise
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise TransientTransportError(
+            f"{transport}: cannot connect ({exc!r})", transport=transport, accepted=False
+        ) from exc
+    except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        raise TransientTransportError(
+            f"{transport}: no answer after the request was sent ({exc!r})",
+            transport=transport,
+            accepted=None,
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise TransientTransportError(
+            f"{transport}: HTTP failure ({exc!r})", transport=transport, accepted=None
+        ) from exc
+
+
+_TRANSIENT_4XX = frozenset({408, 425, 429})
+
+
+def http_status_error(
+    transport: str, response: httpx.Response, code: int | str | None, detail: str
+) -> TransportError:
+    """The error for an HTTP error answer: 408/425/429 and 5xx transient, other 4xx permanent.
+
+    ``code`` and ``detail`` are the provider's own error code and text, read
+    from its documented error body by the transport.
+    """
+    status = response.status_code
+    transient = status in _TRANSIENT_4XX or status >= 500
+    cls = TransientTransportError if transient else PermanentTransportError
+    return cls(
+        f"{transport}: HTTP {status}: {detail}",
+        transport=transport,
+        code=code if code is not None else status,
+        provider_message=detail,
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        accepted=False,
+    )
