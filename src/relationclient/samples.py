@@ -37,6 +37,7 @@ __all__ = [
     "LOCALES",
     "LOGIN_URL",
     "REVIEW_URL",
+    "amount_promo",
     "context",
     "customer",
     "customers",

@@ -151,9 +151,18 @@ def _decimal(value: Any) -> Any:
     return value
 
 
+#: Amounts are refused from this size on: no shop bills a quadrillion, and
+#: arithmetic stays exact well inside Decimal's default 28-digit precision.
+MAX_AMOUNT = Decimal(10) ** 15
+
+
 def _finite(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise PydanticCustomError("decimal_finite", "amount must be a finite number")
+    if abs(value) >= MAX_AMOUNT:
+        raise PydanticCustomError(
+            "decimal_max", "amount {value} is too large (limit 10^15)", {"value": str(value)}
+        )
     return value
 
 
@@ -161,15 +170,15 @@ Amount = Annotated[Decimal, BeforeValidator(_decimal), AfterValidator(_finite)]
 """A ``Decimal``; strings and ints are read exactly, floats through their shortest repr."""
 
 
-def check_precision(amount: Decimal, currency: str) -> None:
-    """Refuse ``amount`` if it has more decimals than ``currency`` allows."""
+def check_precision(amount: Decimal, currency: str, field: str = "amount") -> None:
+    """Refuse ``amount``, the value of ``field``, if it has more decimals than ``currency`` has."""
     places = currency_precision(currency)
     exponent = amount.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
         raise PydanticCustomError(
             "currency_precision",
-            "{amount} has more decimals than {currency} allows ({places})",
-            {"amount": str(amount), "currency": currency, "places": places},
+            "{field} {amount} has more decimals than {currency} allows ({places})",
+            {"field": field, "amount": str(amount), "currency": currency, "places": places},
         )
 
 

@@ -32,15 +32,6 @@ TaxRate = Annotated[Amount, Field(ge=0, lt=1)]
 """A tax rate as a fraction: ``0.20`` for 20 % VAT, ``0.055`` for 5.5 %."""
 
 
-def _precise(field: str, amount: Decimal, currency: str) -> None:
-    try:
-        check_precision(amount, currency)
-    except PydanticCustomError as exc:
-        raise PydanticCustomError(
-            "currency_precision", "{field}: {reason}", {"field": field, "reason": exc.message()}
-        ) from None
-
-
 class OrderLine(Model):
     """One line of an order: an article, how many, at what unit price.
 
@@ -51,7 +42,7 @@ class OrderLine(Model):
 
     sku: SingleLine
     name: SingleLine
-    quantity: Annotated[int, Field(gt=0)]
+    quantity: Annotated[int, Field(gt=0, strict=True)]
     unit_price: Annotated[Amount, Field(ge=0)]
     tax_rate: TaxRate = Decimal(0)
     currency: CurrencyCode | None = None
@@ -61,7 +52,7 @@ class OrderLine(Model):
     @model_validator(mode="after")
     def _price_fits_currency(self) -> Self:
         if self.currency is not None:
-            _precise("unit_price", self.unit_price, self.currency)
+            check_precision(self.unit_price, self.currency, "unit_price")
         return self
 
     @computed_field  # type: ignore[prop-decorator]
@@ -128,9 +119,9 @@ class Order(Model):
                     "lines.{index}.currency is {line}, the order is in {order}",
                     {"index": index, "line": line.currency, "order": self.currency},
                 )
-            _precise(f"lines.{index}.unit_price", line.unit_price, self.currency)
-        _precise("shipping_price", self.shipping_price, self.currency)
-        _precise("discount", self.discount, self.currency)
+            check_precision(line.unit_price, self.currency, f"lines.{index}.unit_price")
+        check_precision(self.shipping_price, self.currency, "shipping_price")
+        check_precision(self.discount, self.currency, "discount")
         if self.discount > self.subtotal.amount + self.shipping_price:
             raise PydanticCustomError(
                 "discount", "discount is larger than the order (subtotal plus shipping)"
@@ -151,15 +142,19 @@ class Order(Model):
     def tax_lines(self) -> tuple[TaxLine, ...]:
         """The tax per rate, shipping included, highest rate first; zero rates left out."""
         gross = sum((line.total for line in self.lines), Decimal(0))
-        kept = Decimal(1) - (self.discount / gross if gross else Decimal(0))
+        # The discount comes off the articles first; what exceeds them (a code
+        # worth more than the basket) comes off the shipping.
+        on_lines = min(self.discount, gross)
+        kept = Decimal(1) - (on_lines / gross if gross else Decimal(0))
         bases: dict[Decimal, Decimal] = defaultdict(Decimal)
         for line in self.lines:
             bases[line.tax_rate.normalize()] += line.total * kept
-        if self.shipping_price:
+        shipping = self.shipping_price - (self.discount - on_lines)
+        if shipping:
             rate = self.shipping_tax_rate
             if rate is None:
                 rate = max(line.tax_rate for line in self.lines)
-            bases[rate.normalize()] += self.shipping_price
+            bases[rate.normalize()] += shipping
         taxes = []
         for rate, base in sorted(bases.items(), reverse=True):
             if not rate:

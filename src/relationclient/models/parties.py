@@ -111,27 +111,37 @@ class Address(Model):
         return self
 
 
-_DAY_NAMES = {name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))}
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_NAMES = {name: i for i, full in enumerate(_DAYS) for name in (full, full[:3])}
+
+
+def _day(token: str) -> int:
+    try:
+        return _DAY_NAMES[token.strip().lower()]
+    except KeyError:
+        raise PydanticCustomError(
+            "weekday",
+            "'{token}' is not a weekday (write mon…sun, monday…sunday or 0…6)",
+            {"token": token},
+        ) from None
 
 
 def _weekdays(value: Any) -> Any:
-    """Accept ``[0, 1, 2]``, ``["mon", "tue"]`` or ``"mon-fri"``; return sorted ints."""
+    """Accept ``[0, 1, 2]``, ``["mon", "tue"]``, ``"mon-fri"`` or ``"mon-fri, sat"``."""
     if isinstance(value, str):
-        match = re.fullmatch(r"\s*(\w{3})\w*\s*[-–]\s*(\w{3})\w*\s*", value.lower())
-        if match and {match[1], match[2]} <= _DAY_NAMES.keys():
-            start, end = _DAY_NAMES[match[1]], _DAY_NAMES[match[2]]
-            return (
-                list(range(start, end + 1)) if start <= end else [*range(start, 7), *range(end + 1)]
-            )
-        value = [part for part in re.split(r"[,\s]+", value) if part]
-    if isinstance(value, list | tuple):
-        days = []
-        for day in value:
-            if isinstance(day, str) and day[:3].lower() in _DAY_NAMES:
-                days.append(_DAY_NAMES[day[:3].lower()])
+        days: list[int] = []
+        for part in (p for p in value.split(",") if p.strip()):
+            if "-" in part or "–" in part:
+                first, _, last = part.replace("–", "-").partition("-")
+                start, end = _day(first), _day(last)
+                days += (
+                    range(start, end + 1) if start <= end else [*range(start, 7), *range(end + 1)]
+                )
             else:
-                days.append(day)
+                days.append(_day(part))
         return days
+    if isinstance(value, list | tuple):
+        return [_day(day) if isinstance(day, str) else day for day in value]
     return value
 
 
