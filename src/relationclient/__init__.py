@@ -6,6 +6,8 @@ and send them through the provider the shop already uses.
 """
 
 from .__about__ import __version__ as __version__
+from .composer import Composer as Composer
+from .composer import HtmlSizeWarning as HtmlSizeWarning
 from .errors import ConfigurationError as ConfigurationError
 from .errors import MessageError as MessageError
 from .errors import PermanentTransportError as PermanentTransportError
@@ -14,6 +16,11 @@ from .errors import RenderError as RenderError
 from .errors import TransientTransportError as TransientTransportError
 from .errors import TransportError as TransportError
 from .errors import UnsupportedMessageError as UnsupportedMessageError
+from .messages import Attachment as Attachment
+from .messages import Email as Email
+from .messages import Kind as Kind
+from .messages import Mailbox as Mailbox
+from .messages import Sms as Sms
 from .models import Address as Address
 from .models import Customer as Customer
 from .models import Delay as Delay
@@ -27,14 +34,21 @@ from .models import Shipment as Shipment
 from .models import Shop as Shop
 from .models import SupportHours as SupportHours
 from .models import TaxLine as TaxLine
+from .rendering.theme import Theme as Theme
 
 __all__ = [
     "Address",
+    "Attachment",
+    "Composer",
     "ConfigurationError",
     "Customer",
     "Delay",
     "DelayReason",
     "Delivery",
+    "Email",
+    "HtmlSizeWarning",
+    "Kind",
+    "Mailbox",
     "MessageError",
     "Money",
     "Order",
@@ -45,8 +59,10 @@ __all__ = [
     "RenderError",
     "Shipment",
     "Shop",
+    "Sms",
     "SupportHours",
     "TaxLine",
+    "Theme",
     "TransientTransportError",
     "TransportError",
     "UnsupportedMessageError",

@@ -175,6 +175,12 @@ class Composer:
         if kind not in _REQUIRED and f"email/{kind}.html" not in self.template_names():
             known = ", ".join(k.value for k in Kind)
             raise RenderError(f"unknown message kind {kind!r}; known kinds: {known}")
+        secrets = [name for name in context if "password" in name.lower()]
+        if secrets:
+            raise RenderError(
+                f"{kind}: refusing {', '.join(secrets)}: a password is never sent by email or SMS; "
+                "send a sign-in or set-password link (login_url) instead"
+            )
         for name in _REQUIRED.get(kind, ()):
             if context.get(name) is None:
                 raise RenderError(f"{kind} needs {name}=… to render")

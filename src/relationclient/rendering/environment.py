@@ -99,10 +99,19 @@ def render_block(env: jinja2.Environment, name: str, block: str, context: Mappin
     """Render one ``{% block %}`` of template ``name`` alone (subjects, preheaders)."""
     with render_errors(name):
         template = env.get_template(name)
+        ctx = template.new_context(dict(context))
         render: Callable[[Any], Iterator[str]] | None = template.blocks.get(block)
         if render is None:
-            raise RenderError(f"template {name!r} has no block {block!r}", template=name)
-        return "".join(render(template.new_context(dict(context))))
+            # The block lives in a parent template (a shop override that extends
+            # the packaged one): run the inheritance chain to find the most
+            # derived definition.
+            for _ in template.root_render_func(ctx):
+                pass
+            stack = ctx.blocks.get(block)
+            if not stack:
+                raise RenderError(f"template {name!r} has no block {block!r}", template=name)
+            render = stack[0]
+        return "".join(render(ctx))
 
 
 def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:

@@ -1,0 +1,188 @@
+"""Every kind × channel × shipped locale renders and shows what the customer must see."""
+
+import html as htmllib
+from typing import Any
+
+import pytest
+
+from relationclient import samples
+from relationclient.composer import Composer
+from relationclient.i18n import Formatter, translations
+
+from .conftest import KINDS, squash, visible_text
+
+LOCALES = samples.LOCALES
+
+
+def contact_items(context: dict[str, Any], fmt: Formatter) -> list[str]:
+    shop = samples.shop()
+    return [
+        shop.name,
+        fmt.phone(shop.phone),
+        *fmt.hours(shop.support_hours),
+        *fmt.address(shop.address, with_name=False),
+        shop.email,
+    ]
+
+
+def must_show(kind: str, context: dict[str, Any], fmt: Formatter, locale: str) -> list[str]:
+    shop = samples.shop()
+    items = contact_items(context, fmt)
+    if kind == "account_created":
+        customer = context["customer"]
+        return [*items, customer.first_name, customer.email, context["login_url"], shop.terms_url]
+    if kind == "order_confirmation":
+        order = context["order"]
+        items += [order.number, fmt.datetime(order.placed_at)]
+        for line in order.lines:
+            items += [
+                line.name,
+                str(line.quantity),
+                fmt.money(line.unit_price, order.currency),
+                fmt.money(line.total, order.currency),
+            ]
+        items += [
+            fmt.money(order.subtotal),
+            fmt.money(order.shipping_price, order.currency),
+            fmt.money(order.discount, order.currency),
+            *(fmt.money(t.amount) for t in order.tax_lines),
+            fmt.money(order.total),
+            order.delivery.method,
+            *fmt.address(order.delivery.address),
+            fmt.day(order.delivery.estimated_date),
+            order.tracking_url,
+            str(shop.withdrawal_days),
+            shop.terms_url,
+        ]
+        return items
+    if kind == "shipment_sent":
+        shipment = context["shipment"]
+        return [
+            *items,
+            shipment.order.number,
+            shipment.tracking_number,
+            shipment.carrier_name,
+            shipment.tracking_url,
+            fmt.date(shipment.shipped_at),
+            *(line.name for line in shipment.items),
+            fmt.day(shipment.expected_on),
+            *fmt.address(shipment.order.delivery.address),
+        ]
+    if kind == "order_delayed":
+        order, delay = context["order"], context["delay"]
+        reason = translations(locale).gettext(
+            "an item of your order is out of stock at our supplier's, and we are waiting for "
+            "the new delivery"
+        )
+        return [
+            *items,
+            order.number,
+            reason,
+            fmt.day(delay.previous_date),
+            fmt.day(delay.new_date),
+        ]
+    if kind == "delivery_check":
+        order = context["order"]
+        items += [order.number, context["review_url"]]
+        if order.customer.marketing_consent:
+            promo = context["promo"]
+            items += [promo.code, fmt.date(promo.expires_on)]
+        return items
+    raise AssertionError(kind)
+
+
+def formatter(context: dict[str, Any], locale: str) -> Formatter:
+    customer = context.get("customer") or (
+        context["shipment"].order.customer if "shipment" in context else context["order"].customer
+    )
+    return Formatter(locale, customer.country, customer.timezone)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_email_shows_everything_the_customer_must_see(
+    composer: Composer, kind: str, locale: str
+) -> None:
+    context = samples.context(kind, locale)
+    email = composer.email(kind, **context)
+    assert email.locale == locale
+    assert email.kind == kind
+    fmt = formatter(context, locale)
+    text, html = squash(email.text), visible_text(email.html)
+    for item in must_show(kind, context, fmt, locale):
+        assert squash(item) in text, f"text part of {kind}/{locale} lacks {item!r}"
+        assert squash(item) in html, f"HTML part of {kind}/{locale} lacks {item!r}"
+    assert email.subject
+    assert "\n" not in email.subject
+    assert email.preheader
+    if kind != "account_created":
+        order = context.get("order") or context["shipment"].order
+        assert order.number in email.subject
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_sms_carries_the_essential_fact(composer: Composer, kind: str, locale: str) -> None:
+    context = samples.context(kind, locale)
+    sms = composer.sms(kind, **context)
+    fmt = formatter(context, locale)
+    assert samples.shop().name in sms.body
+    assert sms.to.startswith("+")
+    assert sms.sender == samples.shop().sender
+    assert "\n" not in sms.body
+    if kind == "account_created":
+        assert context["login_url"] in sms.body
+    else:
+        order = context.get("order") or context["shipment"].order
+        assert order.number in sms.body
+    if kind == "shipment_sent":
+        assert context["shipment"].tracking_url in sms.body
+        assert context["shipment"].tracking_number in sms.body
+    if kind == "order_delayed":
+        assert fmt.short_date(context["delay"].new_date) in sms.body
+    if kind == "delivery_check":
+        assert context["review_url"] in sms.body
+        consent = context["order"].customer.marketing_consent
+        assert (context["promo"].code in sms.body) is consent
+        assert sms.purpose == ("marketing" if consent else "transactional")
+        assert ("STOP" in sms.body) is consent
+
+
+def test_french_and_english_money_styles(composer: Composer) -> None:
+    fr = composer.email("order_confirmation", order=samples.order("fr"))
+    en = composer.email("order_confirmation", order=samples.order("en"))
+    assert "1\u202f365,20\xa0€" in fr.text  # 1 365,20 €
+    assert "€1,365.20" in en.text
+    assert "1\u202f002,00\xa0€" in htmllib.unescape(fr.html)
+
+
+def test_yen_has_no_minor_unit(composer: Composer) -> None:
+    email = composer.email("order_confirmation", order=samples.jpy_order())
+    assert email.locale == "en"
+    assert "¥42,735" in email.text
+    assert "¥31,835" in visible_text(email.html)
+
+
+def test_partial_shipment_says_so(composer: Composer) -> None:
+    first, second = samples.shipments("fr")
+    email = composer.email("shipment_sent", shipment=first)
+    whole = composer.email("shipment_sent", shipment=samples.shipment("fr"))
+    assert first.items[0].name in email.text
+    assert second.items[0].name not in email.text
+    assert email.subject != whole.subject
+    assert email.idempotency_key != composer.email("shipment_sent", shipment=second).idempotency_key
+
+
+def test_withdrawal_right_only_for_eu_shops(composer: Composer) -> None:
+    us_shop = samples.shop().model_copy(
+        update={
+            "address": samples.shop().address.model_copy(
+                update={"country": "US", "postal_code": "10001", "city": "New York", "region": "NY"}
+            ),
+            "phone": "+12125550123",
+        }
+    )
+    eu = composer.email("order_confirmation", order=samples.order("en"))
+    us = Composer(us_shop).email("order_confirmation", order=samples.order("en"))
+    assert "withdraw" in eu.text
+    assert "withdraw" not in us.text
