@@ -235,10 +235,10 @@ _METHODS = {
 }
 
 
-def customer(locale: str = "fr", **changes: Any) -> Customer:
-    """The sample customer who reads ``locale``; ``changes`` override fields."""
-    data = {k: v for k, v in _CUSTOMERS[locale].items() if k != "address"}
-    data.update(locale=locale, marketing_consent=locale in ("fr", "de", "ar"), id=f"C-{locale}")
+def customer(sample: str = "fr", **changes: Any) -> Customer:
+    """The sample customer who reads locale ``sample``; ``changes`` override any field."""
+    data = {k: v for k, v in _CUSTOMERS[sample].items() if k != "address"}
+    data.update(locale=sample, marketing_consent=sample in ("fr", "de", "ar"), id=f"C-{sample}")
     data.update(changes)
     return Customer(**data)
 
