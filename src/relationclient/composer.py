@@ -164,6 +164,8 @@ class Composer:
                     env = build_environment(
                         translations(locale, self.catalog_dirs), self.template_dirs, self._merchant
                     )
+                    # French sets a space before the colon of "Label : value".
+                    env.globals["colon"] = " :" if locale.split("_")[0] == "fr" else ":"
                     self._envs[locale] = env
         return env
 
@@ -298,6 +300,10 @@ class Composer:
         body = " ".join(render_template(self._environment(chosen), f"sms/{kind}.txt", ctx).split())
         if self.transliterate_sms:
             body = transliterate(body)
+        if is_rtl(chosen):
+            # The body starts with the shop's (often Latin) name: a right-to-left
+            # mark makes phones lay the whole message out right to left.
+            body = "\u200f" + body
         try:
             return Sms(
                 to=customer.phone,

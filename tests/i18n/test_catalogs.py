@@ -40,6 +40,8 @@ def test_catalog_translates_every_template_string(
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         if not all(strings):
             problems.append(f"untranslated: {msgid!r}")
+        if isinstance(message.id, tuple) and len(strings) != catalog.num_plurals:
+            problems.append(f"{len(strings)} plural forms, the locale has {catalog.num_plurals}")
         if message.fuzzy:
             problems.append(f"fuzzy: {msgid!r}")
     for message, errors in catalog.check():

@@ -117,9 +117,14 @@ class Formatter:
         return format_time(value, "short", locale=self._babel)
 
     # -- people and places ---------------------------------------------------------------
+    def _isolate(self, text: str, mark: str) -> str:
+        # In right-to-left text, "+33 4 78 12 34 56" or "12 rue de la République"
+        # would be reordered by the bidi algorithm; Unicode isolates keep them whole.
+        return f"{mark}{text}\u2069" if self.direction == "rtl" else text
+
     def phone(self, e164: str) -> str:
         """National format for a reader in the number's country, international otherwise."""
-        return format_phone(e164, self.reader_country)
+        return self._isolate(format_phone(e164, self.reader_country), "\u2066")
 
     def country(self, code: str) -> str:
         """The country's name in this locale."""
@@ -151,7 +156,7 @@ class Formatter:
                 lines.append(given)
         if address.country != self.reader_country:
             lines.append(self.country(address.country))
-        return lines
+        return [self._isolate(line, "\u2068") for line in lines]
 
     def weekdays(self, days: Sequence[int]) -> str:
         """``lundi–vendredi`` for a run of days, a list otherwise."""
