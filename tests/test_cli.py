@@ -13,7 +13,8 @@ from relationclient.cli import main
 def test_demo_delivers_every_kind_and_locale_to_a_maildir(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "Maildir" in result.output and "index.html" in result.output
+    assert "Maildir" in result.output
+    assert "index.html" in result.output
     box = mailbox.Maildir(tmp_path / "maildir", create=False)
     assert len(box) == 5 * len(samples.LOCALES)
     subjects = {message["Subject"] for message in box}

@@ -68,10 +68,12 @@ def map_smtp_errors(transport: str, *, stage: str = "send") -> Iterator[None]:
     """Translate what smtplib, socket and ssl raise inside the block.
 
     ``stage`` is ``"connect"`` while connecting (nothing can have been accepted
-    yet) and ``"send"`` afterwards, where a dropped connection leaves it unknown
-    whether the server took the message.
+    yet), ``"envelope"`` during ``MAIL FROM``/``RCPT TO`` (a reply concerns the
+    message, but nothing can have been accepted yet either) and ``"send"`` once
+    the message data left, where a dropped connection leaves it unknown whether
+    the server took the message.
     """
-    before_acceptance: bool | None = False if stage == "connect" else None
+    before_acceptance: bool | None = None if stage == "send" else False
     try:
         yield
     except TransportError:

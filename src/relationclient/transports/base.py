@@ -115,7 +115,8 @@ class BaseTransport:
     """
 
     name: str = "transport"
-    channels: ClassVar[frozenset[str]] = frozenset({"email", "sms"})
+    #: The channels this transport carries; an instance may narrow or widen it.
+    channels: frozenset[str] = frozenset({"email", "sms"})
     supports_attachments: ClassVar[bool] = True
 
     def __init__(self, *, retry: RetryPolicy | None = None) -> None:

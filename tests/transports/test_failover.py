@@ -1,0 +1,134 @@
+"""FailoverTransport: next provider only when the previous one certainly did not accept."""
+
+from __future__ import annotations
+
+import pytest
+
+from relationclient import (
+    ConfigurationError,
+    PermanentTransportError,
+    TransientTransportError,
+    TransportError,
+    UnsupportedMessageError,
+)
+from relationclient.transports import Transport
+from relationclient.transports.failover import FailoverTransport
+from relationclient.transports.memory import MemoryTransport
+from relationclient.transports.smtp import SMTPTransport
+
+from .sample_messages import email, sms
+from .smtp_server import SMTPServer
+
+
+def smtp(server: SMTPServer, name: str, timeout: float = 5) -> SMTPTransport:
+    return SMTPTransport(server.host, server.port, security="none", timeout=timeout, name=name)
+
+
+def test_moves_on_when_the_primary_refuses_connections(
+    closed_port: int, smtp_server: SMTPServer
+) -> None:
+    down = SMTPTransport("127.0.0.1", closed_port, security="none", name="primary")
+    with FailoverTransport([down, smtp(smtp_server, "secondary")]) as failover:
+        receipt = failover.send(email())
+    assert receipt.transport == "secondary"
+    assert [g.message_id for g in smtp_server.received] == [email().message_id]
+
+
+def test_moves_on_after_a_transient_smtp_answer(smtp_server: SMTPServer) -> None:
+    smtp_server.reply("MAIL", "421 4.3.2 Service shutting down")
+    backup = MemoryTransport(name="backup")
+    with FailoverTransport([smtp(smtp_server, "primary"), backup]) as failover:
+        receipt = failover.send(email())
+    assert receipt.transport == "backup"
+    assert backup.outbox == [email()]
+    assert smtp_server.received == []
+
+
+def test_moves_on_after_an_http_503() -> None:
+    unavailable = TransientTransportError("HTTP 503", code=503, accepted=False, transport="api")
+    primary = MemoryTransport(fail_with=unavailable, name="api")
+    secondary = MemoryTransport(name="secondary")
+    receipts = FailoverTransport([primary, secondary]).send_many([email(), sms()])
+    assert [r.transport for r in receipts] == ["secondary", "secondary"]
+    assert primary.outbox == []
+
+
+def test_moves_on_when_the_primary_cannot_carry_the_message(smtp_server: SMTPServer) -> None:
+    sms_provider = MemoryTransport(channels=["sms"], name="sms-provider")
+    with FailoverTransport([smtp(smtp_server, "smtp"), sms_provider]) as failover:
+        assert failover.channels == {"email", "sms"}
+        assert failover.send(sms()).transport == "sms-provider"
+        assert failover.send(email()).transport == "smtp"
+    assert smtp_server.connections == 1  # the SMS never opened a connection
+
+
+def test_does_not_move_on_when_the_primary_may_have_accepted(smtp_server: SMTPServer) -> None:
+    smtp_server.handler.stall = 3  # takes the message, answers after the client gave up
+    backup = MemoryTransport(name="backup")
+    failover = FailoverTransport([smtp(smtp_server, "primary", timeout=0.5), backup])
+    with failover, pytest.raises(TransientTransportError) as info:
+        failover.send(email())
+    assert info.value.accepted is None
+    assert backup.outbox == []  # sending it again elsewhere could deliver it twice
+    assert len(smtp_server.received) == 1
+
+
+def test_does_not_move_on_after_a_permanent_rejection(smtp_server: SMTPServer) -> None:
+    smtp_server.reply("RCPT", "550 5.1.1 User unknown")
+    backup = MemoryTransport(name="backup")
+    with (
+        FailoverTransport([smtp(smtp_server, "primary"), backup]) as failover,
+        pytest.raises(PermanentTransportError) as info,
+    ):
+        failover.send(email())
+    assert info.value.code == 550
+    assert backup.outbox == []
+    assert any("not trying the next transport" in note for note in info.value.__notes__)
+
+
+def test_does_not_move_on_after_an_http_validation_error() -> None:
+    invalid = PermanentTransportError("HTTP 422: invalid phone", code=422, transport="api")
+    backup = MemoryTransport(name="backup")
+    with pytest.raises(PermanentTransportError):
+        FailoverTransport([MemoryTransport(fail_with=invalid), backup]).send(sms())
+    assert backup.outbox == []
+
+
+def test_when_all_fail_the_last_error_carries_the_others(closed_port: int) -> None:
+    first = SMTPTransport("127.0.0.1", closed_port, security="none", name="first")
+    busy = TransientTransportError("HTTP 503", code=503, accepted=False, transport="second")
+    cannot = MemoryTransport(channels=["sms"], name="sms-only")
+    failover = FailoverTransport([first, MemoryTransport(fail_with=busy, name="second"), cannot])
+    with pytest.raises(TransientTransportError) as info:
+        failover.send(email())
+    # The SMS-only transport's refusal is noted, but the retryable error is what is raised.
+    assert info.value.code == 503
+    notes = "\n".join(info.value.__notes__)
+    assert "first failed: first: cannot connect" in notes
+    assert "sms-only failed" in notes
+
+
+def test_refuses_what_no_transport_carries() -> None:
+    failover = FailoverTransport([MemoryTransport(channels=["email"])])
+    with pytest.raises(UnsupportedMessageError):
+        failover.send(sms())
+
+
+def test_close_closes_every_transport() -> None:
+    children = [MemoryTransport(), MemoryTransport()]
+    with FailoverTransport(children):
+        pass
+    assert all(child.closed for child in children)
+
+
+def test_needs_a_transport() -> None:
+    with pytest.raises(ConfigurationError):
+        FailoverTransport([])
+
+
+def test_is_a_transport() -> None:
+    failover = FailoverTransport([MemoryTransport()])
+    assert isinstance(failover, Transport)
+    assert failover.send(email()).transport == "memory"
+    with pytest.raises(TransportError):
+        FailoverTransport([MemoryTransport(fail_with=TransientTransportError("x"))]).send(email())
