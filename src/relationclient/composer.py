@@ -287,6 +287,7 @@ class Composer:
                     kind, self._event(kind, ctx), "email", customer.email
                 ),
                 created_at=datetime.now(UTC),
+                timezone=customer.timezone or self.shop.timezone,
             )
         except ValidationError as exc:
             raise MessageError(f"{kind} email cannot be sent as rendered: {exc}") from exc
@@ -316,6 +317,7 @@ class Composer:
                     kind, self._event(kind, ctx), "sms", customer.phone
                 ),
                 created_at=datetime.now(UTC),
+                timezone=customer.timezone or self.shop.timezone,
             )
         except ValidationError as exc:
             raise MessageError(f"{kind} SMS cannot be sent: {exc}") from exc

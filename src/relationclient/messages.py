@@ -29,7 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .models._types import EmailAddress, Model, SingleLine
+from .models._types import EmailAddress, Model, SingleLine, TimeZoneName
 from .phones import can_receive_sms, parse_phone
 from .sms import Encoding, analyse
 
@@ -103,7 +103,7 @@ class Email(Model):
     """An email ready to send: both parts rendered, CSS inlined, headers decided.
 
     ``headers`` holds the extra headers (``List-Unsubscribe``…); a value with CR
-    or LF is refused. ``message_id`` derives from ``idempotency_key`` so that a
+    or LF is refused. ``timezone`` is the recipient's, for quiet hours. ``message_id`` derives from ``idempotency_key`` so that a
     resend after a crash carries the same ``Message-ID`` and receivers can drop
     the copy.
     """
@@ -122,6 +122,7 @@ class Email(Model):
     purpose: Purpose = "transactional"
     idempotency_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{8,128}$")]
     created_at: AwareDatetime | None = None
+    timezone: TimeZoneName | None = None
 
     @field_validator("headers")
     @classmethod
@@ -208,6 +209,7 @@ class Sms(Model):
     """An SMS ready to send. ``encoding`` and ``segments`` are computed from ``body``.
 
     ``to`` must be an E.164 number that can receive SMS: a fixed line is refused.
+    ``timezone`` is the recipient's, so quiet hours apply at their local time.
     """
 
     to: str
@@ -218,6 +220,7 @@ class Sms(Model):
     purpose: Purpose = "transactional"
     idempotency_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{8,128}$")]
     created_at: AwareDatetime | None = None
+    timezone: TimeZoneName | None = None
 
     @field_validator("to")
     @classmethod
