@@ -103,9 +103,9 @@ class Email(Model):
     """An email ready to send: both parts rendered, CSS inlined, headers decided.
 
     ``headers`` holds the extra headers (``List-Unsubscribe``…); a value with CR
-    or LF is refused. ``timezone`` is the recipient's, for quiet hours. ``message_id`` derives from ``idempotency_key`` so that a
-    resend after a crash carries the same ``Message-ID`` and receivers can drop
-    the copy.
+    or LF is refused. ``timezone`` is the recipient's, for quiet hours.
+    ``message_id`` derives from ``idempotency_key`` so that a resend after a
+    crash carries the same ``Message-ID`` and receivers can drop the copy.
     """
 
     to: Mailbox
