@@ -87,6 +87,12 @@ class Composer:
             a string with ``{email}`` and ``{customer_id}`` placeholders, or a
             callable taking the customer. Default:
             ``<shop.website>/unsubscribe?email=<email>``.
+        css_inlining: ``"template"`` (default) inlines the stylesheet into each
+            HTML template once, when it loads; ``"message"`` runs premailer on
+            every rendered message instead — the slow reference, same styles.
+        optimise: Compiled currency formats, cached dates and addresses, and
+            constant strings translated when templates load (default). ``False``
+            is the plain reference path; the output is the same byte for byte.
     """
 
     def __init__(
@@ -101,6 +107,8 @@ class Composer:
         html_size_limit: int = DEFAULT_HTML_LIMIT,
         oversize: str = "error",
         unsubscribe_url: UnsubscribeURL = None,
+        css_inlining: str = "template",
+        optimise: bool = True,
     ) -> None:
         if not isinstance(shop, Shop):
             shop = Shop.model_validate(shop)
@@ -115,6 +123,10 @@ class Composer:
         self.html_size_limit = html_size_limit
         self.oversize = oversize
         self.unsubscribe_url = unsubscribe_url
+        if css_inlining not in ("template", "message"):
+            raise ValueError("css_inlining must be 'template' or 'message'")
+        self.css_inlining = css_inlining
+        self.optimise = optimise
         self._merchant: dict[str, str] | None = None
         self._envs: dict[str, jinja2.Environment] = {}
         self._lock = threading.Lock()
@@ -161,8 +173,18 @@ class Composer:
             with self._lock:
                 env = self._envs.get(locale)
                 if env is None:
+                    rtl = is_rtl(locale)
+                    style = {
+                        "theme": self.theme,
+                        "start": "right" if rtl else "left",
+                        "end": "left" if rtl else "right",
+                    }
                     env = build_environment(
-                        translations(locale, self.catalog_dirs), self.template_dirs, self._merchant
+                        translations(locale, self.catalog_dirs),
+                        self.template_dirs,
+                        self._merchant,
+                        style_context=style if self.css_inlining == "template" else None,
+                        compile_gettext=self.optimise,
                     )
                     # French sets a space before the colon of "Label : value".
                     env.globals["colon"] = " :" if locale.split("_")[0] == "fr" else ":"
@@ -204,7 +226,12 @@ class Composer:
             raise RenderError(f"{kind} needs a customer (customer=… or an order)")
         context["customer"] = customer
         chosen = negotiate_locale(locale or customer.locale, self.default_locale)
-        fmt = Formatter(chosen, customer.country, customer.timezone or self.shop.timezone)
+        fmt = Formatter(
+            chosen,
+            customer.country,
+            customer.timezone or self.shop.timezone,
+            optimised=self.optimise,
+        )
         promo = context.get("promo")
         show_promo = promo is not None and customer.marketing_consent
         purpose: Purpose = "marketing" if show_promo else "transactional"
@@ -259,9 +286,9 @@ class Composer:
         subject = _one_line(render_block(env, text_name, "subject", ctx))
         preheader = _one_line(render_block(env, text_name, "preheader", ctx))
         text = _tidy_text(render_template(env, text_name, ctx))
-        html = inline_css(
-            render_template(env, html_name, {**ctx, "subject": subject, "preheader": preheader})
-        )
+        html = render_template(env, html_name, {**ctx, "subject": subject, "preheader": preheader})
+        if self.css_inlining == "message":
+            html = inline_css(html)
         self._check_size(html, kind)
         customer: Customer = ctx["customer"]
         headers: dict[str, str] = {}

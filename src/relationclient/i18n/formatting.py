@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 from ..models import Address, Money, SupportHours
 from ..phones import format_phone
+from .numbers import currency_formatter
 
 __all__ = ["Formatter", "is_rtl"]
 
@@ -47,12 +48,21 @@ class Formatter:
         reader_country: ISO alpha-2 country of the reader, for phone formats
             and for leaving out the country line of domestic addresses.
         timezone: Zone in which datetimes are shown (the reader's).
+        optimised: Use compiled currency formats and cached dates, addresses
+            and hours (the default); ``False`` calls Babel every time — the
+            reference the optimised output is tested against, byte for byte.
     """
 
     def __init__(
-        self, locale: str, reader_country: str | None = None, timezone: str | None = None
+        self,
+        locale: str,
+        reader_country: str | None = None,
+        timezone: str | None = None,
+        *,
+        optimised: bool = True,
     ) -> None:
         self.locale = locale
+        self.optimised = optimised
         self.reader_country = reader_country
         self.tz = ZoneInfo(timezone) if timezone else None
         self._babel = _locale(locale)
@@ -65,11 +75,13 @@ class Formatter:
     # -- numbers and money ------------------------------------------------------------
     def money(self, value: Money | Decimal | int, currency: str | None = None) -> str:
         """``1 234,50 €`` (fr), ``€1,234.50`` (en), ``¥1,235`` (JPY in en)."""
-        if isinstance(value, Money):
-            return str(format_currency(value.amount, value.currency, locale=self._babel))
+        amount = value.amount if isinstance(value, Money) else value
+        currency = value.currency if isinstance(value, Money) else currency
         if currency is None:
             raise ValueError("money() needs a currency for a bare amount")
-        return str(format_currency(value, currency, locale=self._babel))
+        if self.optimised:
+            return currency_formatter(self.locale, currency)(amount)
+        return str(format_currency(amount, currency, locale=self._babel))
 
     def number(self, value: Decimal | int | float) -> str:
         """A plain number with the locale's separators."""
@@ -91,19 +103,19 @@ class Formatter:
         """A long date: ``25 novembre 2026``."""
         if isinstance(value, dt.datetime):
             value = self._local(value).date()
-        return format_date(value, "long", locale=self._babel)
+        return (_date if self.optimised else _date.__wrapped__)(self.locale, value, "long")
 
     def day(self, value: dt.date | dt.datetime) -> str:
         """Weekday and long date, for deliveries: ``mercredi 25 novembre 2026``."""
         if isinstance(value, dt.datetime):
             value = self._local(value).date()
-        return format_date(value, "full", locale=self._babel)
+        return (_date if self.optimised else _date.__wrapped__)(self.locale, value, "full")
 
     def short_date(self, value: dt.date | dt.datetime) -> str:
         """Day and month, for SMS: ``25 novembre``."""
         if isinstance(value, dt.datetime):
             value = self._local(value).date()
-        return format_skeleton("MMMMd", value, locale=self._babel)
+        return (_date if self.optimised else _date.__wrapped__)(self.locale, value, "MMMMd")
 
     def datetime(self, value: dt.datetime) -> str:
         """Date and time in the reader's zone: ``20 novembre 2026, 10:42``."""
@@ -136,6 +148,11 @@ class Formatter:
         The country line is added, in this locale, when the address is not in
         the reader's country.
         """
+        if not self.optimised:
+            return self._address(address, with_name)
+        return list(_address(self.locale, self.reader_country, address, with_name))
+
+    def _address(self, address: Address, with_name: bool) -> list[str]:
         data: dict[str, Any] = {
             "country_code": address.country,
             "street_address": "\n".join(x for x in (address.line1, address.line2) if x),
@@ -167,6 +184,11 @@ class Formatter:
 
     def hours(self, hours: Iterable[SupportHours]) -> list[str]:
         """Opening hours, one line per rule: ``lundi–vendredi 09:00–18:00``."""
+        if not self.optimised:
+            return self._hours(tuple(hours))
+        return list(_hours(self.locale, tuple(hours)))
+
+    def _hours(self, hours: tuple[SupportHours, ...]) -> list[str]:
         return [
             f"{self.weekdays(h.days)} {self.time(h.opens)}–{self.time(h.closes)}" for h in hours
         ]
@@ -184,3 +206,27 @@ class Formatter:
         """
         gap = width - len(left) - len(right)
         return f"{left}{' ' * max(gap, 2)}{right}"
+
+
+# Pure functions of their arguments, cached: a shop's address and opening hours
+# appear in every email (twice: text and HTML), delivery dates repeat across
+# orders, and a customer's address appears in both parts of each message.
+
+
+@lru_cache(maxsize=4096)
+def _date(locale: str, value: dt.date, form: str) -> str:
+    if form in ("long", "full"):
+        return str(format_date(value, form, locale=_locale(locale)))
+    return str(format_skeleton(form, value, locale=_locale(locale)))
+
+
+@lru_cache(maxsize=4096)
+def _address(
+    locale: str, reader_country: str | None, address: Address, with_name: bool
+) -> tuple[str, ...]:
+    return tuple(Formatter(locale, reader_country)._address(address, with_name))
+
+
+@lru_cache(maxsize=1024)
+def _hours(locale: str, hours: tuple[SupportHours, ...]) -> tuple[str, ...]:
+    return tuple(Formatter(locale)._hours(hours))

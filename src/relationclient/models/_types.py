@@ -116,9 +116,14 @@ CountryCode = Annotated[str, AfterValidator(_country)]
 """ISO 3166 alpha-2 code, upper-cased: ``FR``, ``DE``, ``JP``."""
 
 
+@cache
+def _currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
 def _currency(value: str) -> str:
     code = value.strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", code) or code not in list_currencies():
+    if not re.fullmatch(r"[A-Z]{3}", code) or code not in _currencies():
         raise PydanticCustomError(
             "currency_code", "'{value}' is not an ISO 4217 currency code", {"value": value}
         )

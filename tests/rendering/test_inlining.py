@@ -1,0 +1,76 @@
+"""Inlining the stylesheet into templates once gives every element the styles premailer
+gives it when run on each finished message (the reference)."""
+
+import lxml.html
+import pytest
+
+from relationclient import Theme, samples
+from relationclient.composer import Composer
+
+from .conftest import KINDS, squash
+
+
+def elements(html: str) -> list[tuple[str, dict[str, str]]]:
+    root = lxml.html.document_fromstring(html)
+    return [
+        (str(el.tag), {k: " ".join(v.split()) for k, v in el.attrib.items()})
+        for el in root.iter()
+        if isinstance(el.tag, str)
+    ]
+
+
+@pytest.fixture(scope="module")
+def reference() -> Composer:
+    return Composer(samples.shop(), css_inlining="message")
+
+
+@pytest.mark.parametrize("locale", ["fr", "en", "ar"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_template_inlining_matches_per_message_premailer(
+    composer: Composer, reference: Composer, kind: str, locale: str
+) -> None:
+    fast = composer.email(kind, **samples.context(kind, locale))
+    slow = reference.email(kind, **samples.context(kind, locale))
+    assert elements(fast.html) == elements(slow.html)
+    fast_text = lxml.html.document_fromstring(fast.html).text_content()
+    slow_text = lxml.html.document_fromstring(slow.html).text_content()
+    assert squash(fast_text) == squash(slow_text)
+    assert "@media only screen" in fast.html
+
+
+def test_theme_and_direction_reach_the_inlined_styles() -> None:
+    theme = Theme(brand_color="#0b6e4f")
+    fast = Composer(samples.shop(), theme=theme)
+    slow = Composer(samples.shop(), theme=theme, css_inlining="message")
+    for locale in ("fr", "ar"):
+        a = fast.email("delivery_check", **samples.context("delivery_check", locale))
+        b = slow.email("delivery_check", **samples.context("delivery_check", locale))
+        assert elements(a.html) == elements(b.html)
+        assert "#0b6e4f" in a.html
+
+
+@pytest.fixture(scope="module")
+def unoptimised() -> Composer:
+    return Composer(samples.shop(), optimise=False)
+
+
+@pytest.mark.parametrize("locale", samples.LOCALES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_optimised_output_is_byte_identical_to_the_reference(
+    composer: Composer, unoptimised: Composer, kind: str, locale: str
+) -> None:
+    for seed in (0, 3):
+        context = samples.context(kind, locale, seed=seed)
+        fast, slow = composer.email(kind, **context), unoptimised.email(kind, **context)
+        assert fast.html.encode() == slow.html.encode()
+        assert (fast.subject, fast.preheader, fast.text) == (
+            slow.subject,
+            slow.preheader,
+            slow.text,
+        )
+        assert composer.sms(kind, **context).body == unoptimised.sms(kind, **context).body
+    jpy = samples.jpy_order()
+    assert (
+        composer.email("order_confirmation", order=jpy).html
+        == unoptimised.email("order_confirmation", order=jpy).html
+    )
