@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import MessageError, RenderError
 from .i18n import Formatter, is_rtl, negotiate_locale, translations
 from .i18n.catalogs import SHIPPED_LOCALES
+from .i18n.views import DelayView, OrderView, PromoView, ShipmentView
 from .messages import Email, Kind, Mailbox, Purpose, Sms, idempotency_key
 from .models import Customer, Delay, Order, Promo, Shipment, Shop
 from .rendering.environment import (
@@ -127,6 +128,8 @@ class Composer:
             raise ValueError("css_inlining must be 'template' or 'message'")
         self.css_inlining = css_inlining
         self.optimise = optimise
+        self._sender = Mailbox.model_construct(address=shop.email, name=shop.name)
+        self._reply_to = Mailbox.model_construct(address=shop.reply_to) if shop.reply_to else None
         self._merchant: dict[str, str] | None = None
         self._envs: dict[str, jinja2.Environment] = {}
         self._lock = threading.Lock()
@@ -251,6 +254,17 @@ class Composer:
             unsubscribe_url=self._unsubscribe(customer) if show_promo else None,
         )
         context.setdefault("promo", None)
+        # Views: the values as this reader sees them, formatted once per message
+        # and shared by the HTML, text and SMS templates.
+        if order is not None:
+            context["o"] = OrderView(order, fmt)
+            if shipment is not None:
+                context["parcel"] = ShipmentView(shipment, context["o"])
+        delay: Delay | None = context.get("delay")
+        if delay is not None:
+            context["late"] = DelayView(delay, fmt)
+        if promo is not None:
+            context["offer"] = PromoView(promo, fmt)
         return kind, chosen, context
 
     def _unsubscribe(self, customer: Customer) -> str:
@@ -299,9 +313,10 @@ class Composer:
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         try:
             return Email(
-                to=Mailbox(address=customer.email, name=customer.full_name),
-                sender=Mailbox(address=self.shop.email, name=self.shop.name),
-                reply_to=Mailbox(address=self.shop.reply_to) if self.shop.reply_to else None,
+                # Both addresses were validated with the customer and the shop.
+                to=Mailbox.model_construct(address=customer.email, name=customer.full_name),
+                sender=self._sender,
+                reply_to=self._reply_to,
                 subject=subject,
                 preheader=preheader,
                 html=html,

@@ -6,6 +6,8 @@ package); this module only fixes how relationclient uses it.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
@@ -20,6 +22,7 @@ _SMS_CAPABLE = frozenset(
 )
 
 
+@lru_cache(maxsize=8192)
 def parse_phone(value: str, region: str | None = None) -> str:
     """Parse ``value`` and return it in E.164 form (``+33612345678``).
 
@@ -41,6 +44,7 @@ def parse_phone(value: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=8192)
 def can_receive_sms(e164: str) -> bool:
     """Say whether the number can receive SMS: mobiles yes, fixed lines and premium no.
 
@@ -60,6 +64,7 @@ def phone_region(e164: str) -> str | None:
     return phonenumbers.region_code_for_number(number)
 
 
+@lru_cache(maxsize=8192)
 def format_phone(e164: str, reader_country: str | None) -> str:
     """Format a number for a reader in ``reader_country``.
 

@@ -67,6 +67,15 @@ class Formatter:
         self.tz = ZoneInfo(timezone) if timezone else None
         self._babel = _locale(locale)
 
+    def _key(self) -> tuple[str, str | None, str | None, bool]:
+        return (self.locale, self.reader_country, str(self.tz) if self.tz else None, self.optimised)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Formatter) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
     @property
     def direction(self) -> str:
         """``"rtl"`` or ``"ltr"``."""
@@ -196,16 +205,6 @@ class Formatter:
     def names(self, items: Iterable[str]) -> str:
         """A natural list: ``a, b et c``."""
         return format_list(list(items), locale=self._babel)
-
-    # -- plain-text layout -------------------------------------------------------------
-    @staticmethod
-    def columns(left: str, right: str, width: int = 64) -> str:
-        """``left`` and ``right`` on one line, ``right`` flush with ``width``.
-
-        Text too long for the line is not cut: ``right`` goes after two spaces.
-        """
-        gap = width - len(left) - len(right)
-        return f"{left}{' ' * max(gap, 2)}{right}"
 
 
 # Pure functions of their arguments, cached: a shop's address and opening hours

@@ -45,8 +45,12 @@ class Money(Model):
 
     @classmethod
     def rounded(cls, amount: Decimal, currency: str) -> Money:
-        """Build a Money from an unrounded result, rounding half-up to the currency."""
-        return cls(amount=round_money(amount, currency), currency=currency)
+        """Build a Money from an unrounded result, rounding half-up to the currency.
+
+        ``currency`` must already be a validated code (it comes from a model);
+        the rounding itself guarantees the precision, so nothing is re-checked.
+        """
+        return cls.model_construct(amount=round_money(amount, currency), currency=currency)
 
     def _same(self, other: Money) -> None:
         if not isinstance(other, Money):
@@ -56,11 +60,11 @@ class Money(Model):
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
-        return Money(amount=self.amount + other.amount, currency=self.currency)
+        return Money.model_construct(amount=self.amount + other.amount, currency=self.currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same(other)
-        return Money(amount=self.amount - other.amount, currency=self.currency)
+        return Money.model_construct(amount=self.amount - other.amount, currency=self.currency)
 
     def __mul__(self, factor: int | Decimal) -> Money:
         if isinstance(factor, bool) or not isinstance(factor, int | Decimal):

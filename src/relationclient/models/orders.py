@@ -160,7 +160,7 @@ class Order(Model):
             if not rate:
                 continue
             tax = base - base / (1 + rate) if self.prices_include_tax else base * rate
-            taxes.append(TaxLine(rate=rate, amount=self.money(tax)))
+            taxes.append(TaxLine.model_construct(rate=rate, amount=self.money(tax)))
         return tuple(taxes)
 
     @computed_field  # type: ignore[prop-decorator]

@@ -1,0 +1,1 @@
+"""relationclient's benchmarks: ``python -m benchmarks`` (``--quick`` for a smoke run)."""

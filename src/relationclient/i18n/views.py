@@ -1,0 +1,185 @@
+"""Views: shop data as one reader sees it, every value formatted once.
+
+An email shows each amount, date and address twice — in the HTML part and in
+the text part. Templates read them from these views (``o.total``,
+``o.lines[0].unit_price``) instead of formatting inline, so each value is
+formatted once per message and a template stays a page of markup with
+attribute look-ups. The raw models stay in the context too (``order``,
+``shipment``…) for shop templates that want them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..models import Delay, Order, OrderLine, Promo, Shipment
+from .formatting import Formatter
+
+__all__ = ["DelayView", "LineView", "OrderView", "PromoView", "ShipmentView", "TaxView"]
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """One order line, formatted: name, variant, quantity, unit price, line total."""
+
+    name: str
+    variant: str | None
+    quantity: int
+    unit_price: str
+    total: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaxView:
+    """One tax rate of an order and its amount, formatted."""
+
+    rate: str
+    amount: str
+
+
+def _lines(lines: Iterable[OrderLine], currency: str, fmt: Formatter) -> list[LineView]:
+    return [
+        LineView(
+            line.name,
+            line.variant,
+            line.quantity,
+            fmt.money(line.unit_price, currency),
+            fmt.money(line.total, currency),
+        )
+        for line in lines
+    ]
+
+
+class OrderView:
+    """An :class:`~relationclient.Order` for one reader; values computed on first use."""
+
+    def __init__(self, order: Order, fmt: Formatter) -> None:
+        self.order = order
+        self.fmt = fmt
+        self.number = order.number
+        self.tracking_url = order.tracking_url
+        self.payment_method = order.payment_method
+        self.prices_include_tax = order.prices_include_tax
+        self.item_count = order.item_count
+
+    @cached_property
+    def placed(self) -> str:
+        """Date and time the order was placed, in the reader's zone."""
+        return self.fmt.datetime(self.order.placed_at)
+
+    @cached_property
+    def lines(self) -> list[LineView]:
+        """Every line, with unit price and line total."""
+        return _lines(self.order.lines, self.order.currency, self.fmt)
+
+    @cached_property
+    def subtotal(self) -> str:
+        """Sum of the lines."""
+        return self.fmt.money(self.order.subtotal)
+
+    @cached_property
+    def shipping(self) -> str | None:
+        """Shipping price, or None when shipping is free."""
+        order = self.order
+        return (
+            self.fmt.money(order.shipping_price, order.currency) if order.shipping_price else None
+        )
+
+    @cached_property
+    def discount(self) -> str | None:
+        """Discount, or None when there is none."""
+        order = self.order
+        return self.fmt.money(order.discount, order.currency) if order.discount else None
+
+    @cached_property
+    def taxes(self) -> list[TaxView]:
+        """Tax per rate."""
+        return [
+            TaxView(self.fmt.rate(t.rate), self.fmt.money(t.amount)) for t in self.order.tax_lines
+        ]
+
+    @cached_property
+    def total(self) -> str:
+        """What the customer pays."""
+        return self.fmt.money(self.order.total)
+
+    @cached_property
+    def delivery_method(self) -> str:
+        """How the parcel travels, as the shop names it."""
+        return self.order.delivery.method
+
+    @cached_property
+    def pickup_point(self) -> str | None:
+        """The pickup point, for store or relay deliveries."""
+        return self.order.delivery.pickup_point
+
+    @cached_property
+    def delivery_address(self) -> list[str]:
+        """Delivery address lines (empty when there is none)."""
+        address = self.order.delivery.address
+        return self.fmt.address(address) if address else []
+
+    @cached_property
+    def delivery_day(self) -> str | None:
+        """Promised delivery date with its weekday, or None."""
+        when = self.order.delivery.estimated_date
+        return self.fmt.day(when) if when else None
+
+
+class ShipmentView:
+    """A :class:`~relationclient.Shipment` for one reader."""
+
+    def __init__(self, shipment: Shipment, order: OrderView) -> None:
+        self.shipment = shipment
+        self.order = order
+        self.carrier = shipment.carrier_name
+        self.tracking_number = shipment.tracking_number
+        self.tracking_url = shipment.tracking_url
+        self.partial = shipment.is_partial
+
+    @cached_property
+    def shipped(self) -> str:
+        """The ship date."""
+        return self.order.fmt.date(self.shipment.shipped_at)
+
+    @cached_property
+    def expected(self) -> str | None:
+        """Expected delivery date with its weekday, or None."""
+        when = self.shipment.expected_on
+        return self.order.fmt.day(when) if when else None
+
+    @cached_property
+    def expected_short(self) -> str | None:
+        """Expected delivery date, short (SMS)."""
+        when = self.shipment.expected_on
+        return self.order.fmt.short_date(when) if when else None
+
+    @cached_property
+    def items(self) -> list[LineView]:
+        """What is in this parcel."""
+        return _lines(self.shipment.items, self.shipment.order.currency, self.order.fmt)
+
+
+class DelayView:
+    """A :class:`~relationclient.Delay` for one reader."""
+
+    def __init__(self, delay: Delay, fmt: Formatter) -> None:
+        self.reason = delay.reason.value
+        self.detail = delay.detail
+        self.previous = fmt.day(delay.previous_date)
+        self.new = fmt.day(delay.new_date)
+        self.new_short = fmt.short_date(delay.new_date)
+
+
+class PromoView:
+    """A :class:`~relationclient.Promo` for one reader."""
+
+    def __init__(self, promo: Promo, fmt: Formatter) -> None:
+        self.code = promo.code
+        self.percent = fmt.percent(promo.percent_off / 100) if promo.percent_off else None
+        self.amount = fmt.money(promo.amount_off) if promo.amount_off else None
+        self.minimum = fmt.money(promo.minimum_order) if promo.minimum_order else None
+        self.expires = fmt.date(promo.expires_on) if promo.expires_on else None
+        self.expires_short = fmt.short_date(promo.expires_on) if promo.expires_on else None
