@@ -1,0 +1,70 @@
+"""Run every benchmark in one process and print a table: ``python -m benchmarks [--quick]``.
+
+``--quick`` runs each benchmark on a handful of messages to check they work
+(CI does this); its figures mean nothing. Without it, the figures are the ones
+the docs report; expect a few minutes on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+
+from . import memory, render, send
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse options, run the benchmarks, print the table."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes")
+    parser.add_argument(
+        "--only",
+        choices=["render", "send", "outbox", "memory"],
+        action="append",
+        help="run only these (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    wanted = set(args.only or ["render", "send", "outbox", "memory"])
+    quick = args.quick
+    print(
+        f"relationclient benchmarks — {platform.python_implementation()} "
+        f"{platform.python_version()}, {platform.machine()}, {_cores()} cores"
+        f"{' (quick: sizes too small for meaningful figures)' if quick else ''}"
+    )
+    rows: list[tuple[str, float, str]] = []
+    started = time.perf_counter()
+    if "render" in wanted:
+        rows += [
+            (label, seconds * 1000, f"ms  {note}")
+            for label, seconds, note in render.run(
+                count=20 if quick else 500, repeat=2 if quick else 9
+            )
+        ]
+    if "send" in wanted:
+        rows += send.run(count=40 if quick else 2000, naive_count=5 if quick else 100)
+    if "outbox" in wanted:
+        try:
+            from . import outbox
+        except ImportError as exc:  # the outbox benchmark needs relationclient.outbox
+            print(f"outbox benchmark unavailable: {exc}", file=sys.stderr)
+        else:
+            rows += outbox.run(count=40 if quick else 2000)
+    if "memory" in wanted:
+        rows += memory.run(count=500 if quick else 100_000)
+    width = max(len(label) for label, _, _ in rows)
+    for label, value, unit in rows:
+        print(f"{label:<{width}}  {value:10.3f} {unit}")
+    print(f"({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
