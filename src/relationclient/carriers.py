@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote
 
 __all__ = ["CARRIERS", "Carrier", "find_carrier", "register_carrier", "tracking_url_for"]
@@ -56,8 +57,10 @@ def register_carrier(carrier: Carrier) -> None:
     CARRIERS[carrier.key] = carrier
     for alias in (carrier.key, carrier.name, *carrier.aliases):
         _ALIASES[_norm(alias)] = carrier.key
+    find_carrier.cache_clear()
 
 
+@lru_cache(maxsize=1024)
 def find_carrier(name: str) -> Carrier | None:
     """Find a carrier by key, name or alias, ignoring case, spaces and punctuation."""
     key = _ALIASES.get(_norm(name))

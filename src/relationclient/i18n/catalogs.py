@@ -37,7 +37,13 @@ def negotiate_locale(
         >>> negotiate_locale("pt_BR", "de")
         'de'
     """
-    shipped = tuple(available)
+    # Cached: a stream of messages asks the same few questions over and over.
+    return _negotiate(requested, default, tuple(available))
+
+
+@cache
+def _negotiate(requested: str | None, default: str, shipped: tuple[str, ...]) -> str:
+    """Uncached :func:`negotiate_locale`."""
     for candidate in (requested, default, "en"):
         if not candidate:
             continue

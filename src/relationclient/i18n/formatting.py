@@ -35,6 +35,7 @@ def _locale(name: str) -> Locale:
     return Locale.parse(name)
 
 
+@cache
 def is_rtl(locale: str) -> bool:
     """True for right-to-left scripts (Arabic, Hebrew, Persian…)."""
     return _locale(locale).character_order == "right-to-left"
