@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from ..errors import RenderError
 from .inline import inline_template
@@ -221,6 +222,11 @@ def columns(left: str, right: str, width: int = 64) -> str:
     return f"{left}{' ' * max(gap, 2)}{right}"
 
 
+def textlines(lines: Iterable[str]) -> str:
+    """Jinja filter: ``lines`` indented by two spaces, one per line (text addresses)."""
+    return "".join(f"  {line}\n" for line in lines)
+
+
 def build_environment(
     translations: NullTranslations,
     template_dirs: Sequence[str | Path] = (),
@@ -259,6 +265,9 @@ def build_environment(
     env.extend(relationclient_translations=translations)
     env.globals["once"] = Fragments(enabled=compile_gettext)
     env.filters["columns"] = columns
+    env.filters["textlines"] = textlines
+    env.globals["rule"] = "-" * 64
+    env.globals["br"] = Markup("<br>")
     return env
 
 
