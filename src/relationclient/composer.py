@@ -31,9 +31,9 @@ from .models import Customer, Delay, Order, Promo, Shipment, Shop
 from .rendering.environment import (
     build_environment,
     packaged_template_names,
-    render_block,
     render_errors,
     render_template,
+    render_with_blocks,
 )
 from .rendering.inline import inline_css
 from .rendering.theme import Theme
@@ -297,9 +297,9 @@ class Composer:
         kind, chosen, ctx = self._prepare(kind, locale, context)
         env = self._environment(chosen)
         text_name, html_name = f"email/{kind}.txt", f"email/{kind}.html"
-        subject = _one_line(render_block(env, text_name, "subject", ctx))
-        preheader = _one_line(render_block(env, text_name, "preheader", ctx))
-        text = _tidy_text(render_template(env, text_name, ctx))
+        text, blocks = render_with_blocks(env, text_name, ctx, ("subject", "preheader"))
+        text = _tidy_text(text)
+        subject, preheader = _one_line(blocks["subject"]), _one_line(blocks["preheader"])
         html = render_template(env, html_name, {**ctx, "subject": subject, "preheader": preheader})
         if self.css_inlining == "message":
             html = inline_css(html)
@@ -365,6 +365,8 @@ class Composer:
             raise MessageError(f"{kind} SMS cannot be sent: {exc}") from exc
 
     def _check_size(self, html: str, kind: str) -> None:
+        if len(html) * 4 <= self.html_size_limit:
+            return  # even all four-byte characters would fit: no need to encode
         size = len(html.encode())
         if size <= self.html_size_limit:
             return

@@ -298,23 +298,26 @@ def render_errors(template: str) -> Iterator[None]:
         raise RenderError(f"template {template!r} failed: {exc}", template=template) from exc
 
 
-def render_block(env: jinja2.Environment, name: str, block: str, context: Mapping[str, Any]) -> str:
-    """Render one ``{% block %}`` of template ``name`` alone (subjects, preheaders)."""
+def render_with_blocks(
+    env: jinja2.Environment, name: str, context: Mapping[str, Any], blocks: Sequence[str]
+) -> tuple[str, dict[str, str]]:
+    """Render template ``name`` whole, and some of its blocks alone, from one context.
+
+    The email text template carries the subject and preheader as blocks; one
+    context serves all three. Rendering the whole template first registers the
+    blocks of every parent, so a block defined only in a parent is found too.
+    """
     with render_errors(name):
         template = env.get_template(name)
         ctx = template.new_context(dict(context))
-        render: Callable[[Any], Iterator[str]] | None = template.blocks.get(block)
-        if render is None:
-            # The block lives in a parent template (a shop override that extends
-            # the packaged one): run the inheritance chain to find the most
-            # derived definition.
-            for _ in template.root_render_func(ctx):
-                pass
+        whole = env.concat(template.root_render_func(ctx))
+        parts = {}
+        for block in blocks:
             stack = ctx.blocks.get(block)
             if not stack:
                 raise RenderError(f"template {name!r} has no block {block!r}", template=name)
-            render = stack[0]
-        return "".join(render(ctx))
+            parts[block] = env.concat(stack[0](ctx))
+        return str(whole), parts
 
 
 def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
