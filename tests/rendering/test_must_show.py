@@ -1,11 +1,17 @@
-"""Every kind × channel × shipped locale renders and shows what the customer must see."""
+"""Every kind × channel × shipped locale renders and shows what the customer must see.
+
+The lists below are this test's own reading of DESIGN.md, kept apart from the
+rules in :mod:`relationclient.checks` on purpose: every message must pass both,
+and the library's rules must cover everything listed here, so neither can
+quietly drop an item.
+"""
 
 import html as htmllib
 from typing import Any
 
 import pytest
 
-from relationclient import samples
+from relationclient import checks, samples
 from relationclient.composer import Composer
 from relationclient.i18n import Formatter, translations
 
@@ -118,6 +124,13 @@ def test_email_shows_everything_the_customer_must_see(
     if kind != "account_created":
         order = context.get("order") or context["shipment"].order
         assert order.number in email.subject
+    # The library's rules (what `relationclient check` applies) agree, and cover this list.
+    assert checks.message_problems(composer, email, context) == []
+    rules = {
+        checks.squash(r.text) for r in checks.must_show(composer, kind, "email", locale, context)
+    }
+    for item in must_show(kind, context, fmt, locale):
+        assert squash(item) in rules, f"relationclient.checks forgets {item!r} in {kind}/{locale}"
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -126,6 +139,10 @@ def test_sms_carries_the_essential_fact(composer: Composer, kind: str, locale: s
     context = samples.context(kind, locale)
     sms = composer.sms(kind, **context)
     fmt = formatter(context, locale)
+    problems = checks.message_problems(
+        composer, sms, context, sms_segments=checks.DEFAULT_SMS_SEGMENTS
+    )
+    assert problems == []
     assert samples.shop().name in sms.body
     assert sms.to.startswith("+")
     assert sms.sender == samples.shop().sender
@@ -186,3 +203,21 @@ def test_withdrawal_right_only_for_eu_shops(composer: Composer) -> None:
     us = Composer(us_shop).email("order_confirmation", order=samples.order("en"))
     assert "withdraw" in eu.text
     assert "withdraw" not in us.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "locale"), [("order_confirmation", "fr"), ("shipment_sent", "ar")]
+)
+def test_checks_notice_each_item_taken_out(composer: Composer, kind: str, locale: str) -> None:
+    """Blank out each must-show text in turn: relationclient.checks reports exactly that item."""
+    context = samples.context(kind, locale)
+    email = composer.email(kind, **context)
+    html = htmllib.unescape(email.html)
+    for item in checks.must_show(composer, kind, "email", locale, context):
+        if not item.present or len(item.text) < 3:
+            continue  # a quantity "1" or a day "14" appears elsewhere too
+        gutted = email.model_copy(update={"html": html.replace(item.text, "")})
+        found = checks.message_problems(composer, gutted, context)
+        assert any(p.part == "HTML" and item.what in p.detail for p in found), (
+            f"{kind}/{locale}: removing the {item.what} {item.text!r} went unnoticed"
+        )

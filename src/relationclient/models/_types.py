@@ -10,7 +10,7 @@ import re
 import unicodedata
 import zoneinfo
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -187,6 +187,9 @@ def check_precision(amount: Decimal, currency: str, field: str = "amount") -> No
         )
 
 
+# The same addresses come back again and again (the shop's sender on every email, the
+# outbox parsing stored messages back): validating one costs ~0.15 ms.
+@lru_cache(maxsize=4096)
 def _email(value: str) -> str:
     try:
         result = email_validator.validate_email(
