@@ -296,7 +296,7 @@ def _order_confirmation(
     if order.shipping_price:
         items.append(Requirement("shipping", fmt.money(order.shipping_price, order.currency)))
     if order.discount:
-        items.append(Requirement("discount", fmt.money(order.discount, order.currency)))
+        items.append(Requirement("discount", fmt.money(-order.discount, order.currency)))
     items += [
         Requirement(f"tax at {fmt.rate(t.rate)}", fmt.money(t.amount)) for t in order.tax_lines
     ]

@@ -117,9 +117,11 @@ class Composer:
             raise ValueError("oversize must be 'error' or 'warn'")
         self.shop = shop
         self.theme = theme or Theme()
-        self.template_dirs = tuple(str(d) for d in template_dirs)
+        self.template_dirs = tuple(str(Path(d).resolve()) for d in template_dirs)
         self.default_locale = default_locale or shop.default_locale
-        self.catalog_dirs = tuple(str(d) for d in catalog_dirs)
+        # Absolute paths: catalogs are cached by folder, and a relative folder
+        # means another one after a change of working directory.
+        self.catalog_dirs = tuple(str(Path(d).resolve()) for d in catalog_dirs)
         self.transliterate_sms = transliterate_sms
         self.html_size_limit = html_size_limit
         self.oversize = oversize

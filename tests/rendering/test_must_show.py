@@ -50,7 +50,7 @@ def must_show(kind: str, context: dict[str, Any], fmt: Formatter, locale: str) -
         items += [
             fmt.money(order.subtotal),
             fmt.money(order.shipping_price, order.currency),
-            fmt.money(order.discount, order.currency),
+            fmt.money(-order.discount, order.currency),
             *(fmt.money(t.amount) for t in order.tax_lines),
             fmt.money(order.total),
             order.delivery.method,

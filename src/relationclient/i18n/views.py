@@ -89,9 +89,13 @@ class OrderView:
 
     @cached_property
     def discount(self) -> str | None:
-        """Discount, or None when there is none."""
+        """Discount as the negative amount it is (``-15,00 €``), or None when there is none.
+
+        Babel places the minus sign where the locale wants it (``€ -15,00`` in
+        Dutch, after a right-to-left mark in Arabic).
+        """
         order = self.order
-        return self.fmt.money(order.discount, order.currency) if order.discount else None
+        return self.fmt.money(-order.discount, order.currency) if order.discount else None
 
     @cached_property
     def taxes(self) -> list[TaxView]:
