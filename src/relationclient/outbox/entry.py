@@ -1,0 +1,140 @@
+"""What the outbox hands back: :class:`OutboxEntry` (one stored message), :class:`DispatchReport`.
+
+Both are plain frozen dataclasses: snapshots of the database at the moment they
+were read, safe to pass around, never live views.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Literal
+
+from ..messages import Channel, Email, Message, Sms
+from ..transports.base import Receipt
+
+__all__ = ["STATES", "DispatchReport", "OutboxEntry", "State"]
+
+State = Literal["queued", "sending", "sent", "dead"]
+"""Where an entry stands.
+
+``queued``
+    Waiting for its ``not_before``, or due and waiting for a dispatcher.
+``sending``
+    Claimed by a dispatcher until ``lease_until``; if that passes without a
+    result (the dispatcher crashed), the entry goes back to ``queued``.
+``sent``
+    A provider accepted it; ``receipt`` says which and when.
+``dead``
+    Refused for good, or out of attempts; ``last_error`` says why. Only
+    :meth:`~relationclient.outbox.Outbox.requeue` brings it back.
+"""
+
+STATES: tuple[State, ...] = ("queued", "sending", "sent", "dead")
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One message the outbox holds, as the database had it when read.
+
+    Attributes:
+        id: The row's number, increasing in the order of ``put``.
+        idempotency_key: The message's key; unique in the outbox.
+        channel: ``"email"`` or ``"sms"``.
+        kind: The message kind (``"order_confirmation"``…).
+        recipient: The email address or E.164 number.
+        state: ``queued``, ``sending``, ``sent`` or ``dead`` (see :data:`State`).
+        attempts: Sends tried since the entry was stored or last requeued,
+            including one in flight.
+        not_before: The entry is not sent before this instant (UTC): a delay
+            asked at ``put``, quiet hours, or the backoff after a failure.
+        lease_until: While ``sending``, when the dispatcher's claim lapses.
+        last_error: Why the last attempt failed: the provider's code and text.
+        receipt: The provider's receipt, once ``sent``.
+        created_at: When the entry was stored (UTC).
+        updated_at: When the entry last changed (UTC).
+        message_json: The message as stored (JSON); see :attr:`message`.
+    """
+
+    id: int
+    idempotency_key: str
+    channel: Channel
+    kind: str
+    recipient: str
+    state: State
+    attempts: int
+    not_before: datetime
+    lease_until: datetime | None
+    last_error: str | None
+    receipt: Receipt | None
+    created_at: datetime
+    updated_at: datetime
+    message_json: str = field(repr=False)
+
+    @cached_property
+    def message(self) -> Message:
+        """The stored :class:`~relationclient.Email` or :class:`~relationclient.Sms`, parsed.
+
+        It is the very message given to ``put``: same fields, same
+        ``idempotency_key``, hence the same ``Message-ID`` on every attempt.
+        """
+        model = Email if self.channel == "email" else Sms
+        return model.model_validate_json(self.message_json)
+
+
+def receipt_to_json(receipt: Receipt) -> str:
+    """The stored form of a receipt (its key and recipient are the entry's own)."""
+    return json.dumps(
+        {
+            "message_id": receipt.message_id,
+            "transport": receipt.transport,
+            "accepted_at": receipt.accepted_at.isoformat(),
+            "raw": receipt.raw,
+        },
+        default=str,
+        ensure_ascii=False,
+    )
+
+
+def receipt_from_json(text: str | None, idempotency_key: str, recipient: str) -> Receipt | None:
+    """The :class:`Receipt` stored by :func:`receipt_to_json`, or None."""
+    if text is None:
+        return None
+    data: dict[str, Any] = json.loads(text)
+    return Receipt(
+        message_id=data["message_id"],
+        transport=data["transport"],
+        idempotency_key=idempotency_key,
+        recipient=recipient,
+        accepted_at=datetime.fromisoformat(data["accepted_at"]),
+        raw=data.get("raw"),
+    )
+
+
+@dataclass(frozen=True)
+class DispatchReport:
+    """What one :meth:`~relationclient.outbox.Outbox.dispatch` call did.
+
+    Attributes:
+        claimed: Entries claimed (each counts once per claim).
+        sent: Entries a provider accepted.
+        retried: Entries that failed transiently and wait for their backoff.
+        dead: Entries refused for good or out of attempts.
+        deferred: Entries held back by quiet hours at send time, not counted
+            as an attempt.
+        elapsed: Seconds the call took.
+    """
+
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    deferred: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        """Entries sent per second of :attr:`elapsed`."""
+        return self.sent / self.elapsed if self.elapsed > 0 else 0.0

@@ -1,0 +1,524 @@
+"""The :class:`Outbox`: store a message first, send it later, record what happened, durably.
+
+The life of an entry::
+
+    put ──▶ queued ──claim──▶ sending ──accepted──▶ sent
+              ▲                  │
+              │  transient       ├──refused for good, or out of attempts──▶ dead
+              └──(backoff)───────┤                                           │
+              └──lease expired───┘  (the dispatcher died)                    │
+              └──────────────────────────── requeue ◀────────────────────────┘
+
+Every arrow is one committed transaction. A message goes out between the
+claim and the record, so a dispatcher killed after the provider accepted but
+before the record commits leaves the entry ``sending``; when its lease
+expires another dispatcher sends it again — the one duplicate the design
+allows, carrying the same ``Message-ID`` so receivers can drop it. The same
+holds for a transient failure after which nobody knows whether the provider
+took the message (a timeout once the data left, ``accepted=None``): it is
+retried, since a copy with the same ``Message-ID`` is better than a loss.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
+
+from pydantic import ValidationError
+
+from ..errors import ConfigurationError, TransportError
+from ..messages import Email, Message, Sms
+from ..transports.base import BaseTransport, Receipt, Transport
+from ..transports.retry import RetryPolicy
+from .entry import STATES, DispatchReport, OutboxEntry, State, receipt_to_json
+from .quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
+from .store import NewEntry, Outcome, Store, lapsed, store_opener
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    import psycopg
+
+    ShopConnection: TypeAlias = sqlite3.Connection | psycopg.Connection[Any]
+
+__all__ = ["DEFAULT_RETRY", "DEFAULT_URL", "Outbox"]
+
+DEFAULT_URL = "sqlite:///relationclient-outbox.sqlite3"
+"""The embedded default: a SQLite file in the current directory."""
+
+DEFAULT_RETRY = RetryPolicy(attempts=10, base=30.0, cap=3600.0)
+"""Ten tries over several hours: waits drawn up to 30 s, 1 min, 2 min… capped at 1 h.
+
+An outbox outlives a provider's bad hour, where a transport's own retries
+(seconds) do not.
+"""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _reason(error: TransportError) -> str:
+    """The provider's code and text, as the error says them."""
+    text = str(error)
+    if error.code is not None and str(error.code) not in text:
+        text = f"{text} (code {error.code})"
+    return text
+
+
+def _mask(url: str) -> str:
+    """``url`` without its password, for ``repr`` and logs."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+class _Budget:
+    """How many more entries a dispatch may claim, shared by its worker threads."""
+
+    def __init__(self, limit: int | None) -> None:
+        self._left = limit
+        self._lock = threading.Lock()
+
+    def take(self, wanted: int) -> int:
+        with self._lock:
+            if self._left is None:
+                return wanted
+            granted = min(wanted, self._left)
+            self._left -= granted
+            return granted
+
+    def give_back(self, unused: int) -> None:
+        with self._lock:
+            if self._left is not None:
+                self._left += unused
+
+
+@dataclass
+class _Tally:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    deferred: int = 0
+
+    def add(self, outcomes: Iterable[Outcome]) -> None:
+        for outcome in outcomes:
+            if outcome.state == "sent":
+                self.sent += 1
+            elif outcome.state == "dead":
+                self.dead += 1
+            elif outcome.refund:
+                self.deferred += 1
+            else:
+                self.retried += 1
+
+
+class Outbox:
+    """Durable sending: messages are stored before they are sent, and never lost after.
+
+    Args:
+        url: Where the entries live: ``sqlite:///path/to/file.sqlite3`` (the
+            embedded default, relative to the working directory;
+            ``sqlite:////abs/path`` for an absolute one) or a libpq URL
+            ``postgresql://user:password@host:5432/dbname`` (needs the
+            ``relationclient[postgres]`` extra). The tables
+            (``relationclient_outbox`` and ``relationclient_outbox_schema``)
+            are created on first use; they may live in the shop's own database,
+            which is what lets :meth:`put` join the shop's transaction.
+        retry: When to try a transiently failed entry again, and how many tries
+            in all before it is parked as dead.
+        lease_seconds: How long a dispatcher owns the entries it claimed. Longer
+            than a batch ever takes to send; an entry whose dispatcher died goes
+            back to the queue when it lapses.
+        quiet_hours: The policy holding marketing messages out of hours; they are
+            deferred (``not_before``), never dropped.
+        clock: Returns the current aware datetime; every instant the outbox
+            stores comes from it (tests pass a clock they move).
+
+    The outbox may be shared by threads. Database errors are the driver's own
+    (:class:`sqlite3.Error`, :class:`psycopg.Error`), raised as they come.
+
+    Raises:
+        ConfigurationError: For an unusable URL, or PostgreSQL without psycopg.
+    """
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        lease_seconds: float = 300.0,
+        quiet_hours: QuietHours = DEFAULT_QUIET_HOURS,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        if lease_seconds <= 0:
+            raise ConfigurationError("lease_seconds must be positive")
+        self.url = url
+        self.retry = retry
+        self.lease = timedelta(seconds=lease_seconds)
+        self.quiet_hours = quiet_hours
+        self.clock = clock
+        self._open = store_opener(url)
+        self._store: Store | None = None
+        self._pid = os.getpid()
+        self._inherited: list[Store] = []
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"Outbox({_mask(self.url)!r})"
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _now(self) -> datetime:
+        now = self.clock()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ConfigurationError("the outbox clock must return aware datetimes")
+        return now.astimezone(UTC)
+
+    def _connected(self) -> Store:
+        """The outbox's own connection (call with ``self._lock`` held), made on first use.
+
+        After a fork (a Celery or gunicorn worker) the child opens its own: the
+        parent's connection must be neither used nor closed by the child, so it
+        is kept aside, untouched.
+        """
+        if self._store is None or self._pid != os.getpid():
+            if self._store is not None:
+                self._inherited.append(self._store)
+            self._store = self._open()
+            self._pid = os.getpid()
+        return self._store
+
+    def _main(self, connection: ShopConnection | None = None) -> Store:
+        """The connection, with the tables created if missing (``self._lock`` held)."""
+        store = self._connected()
+        store.ensure_schema(connection)
+        return store
+
+    def _reader(self) -> Store | None:
+        """The connection if the tables exist (``self._lock`` held); reads never create them."""
+        store = self._connected()
+        return store if store.ensure_schema(create=False) else None
+
+    def close(self) -> None:
+        """Close the outbox's connection; the next call opens a new one."""
+        with self._lock:
+            if self._store is not None and self._pid == os.getpid():
+                self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- storing ----------------------------------------------------------------------------
+    def put(
+        self,
+        message: Message,
+        *,
+        not_before: datetime | None = None,
+        connection: ShopConnection | None = None,
+    ) -> OutboxEntry:
+        """Store ``message`` for sending; nothing is sent here.
+
+        A second ``put`` of a message with the same ``idempotency_key`` stores
+        nothing and returns the entry already stored — whatever its state, and
+        even if the new message differs: the key says it is the same event.
+        Concurrent ``put`` calls of one key store it once (a unique constraint
+        decides).
+
+        Marketing messages the quiet-hours policy holds get the instant it gives
+        as ``not_before`` (or the later of the two, when one is given).
+
+        Args:
+            message: The :class:`~relationclient.Email` or :class:`~relationclient.Sms`.
+            not_before: Do not send before this aware datetime.
+            connection: The shop's own open connection to the outbox's database
+                (a :class:`sqlite3.Connection` or a :class:`psycopg.Connection`).
+                The entry is then written in the shop's current transaction, so
+                it commits — or rolls back — with the order it belongs to. The
+                outbox neither commits nor rolls back that connection.
+
+        Returns:
+            The stored entry (``queued``), or the one stored earlier under the key.
+
+        Raises:
+            TypeError: When ``message`` is neither an Email nor an Sms.
+            ValueError: When ``not_before`` is naive.
+            ConfigurationError: When ``connection`` is not a connection to the
+                outbox's database.
+        """
+        if not isinstance(message, Email | Sms):
+            raise TypeError(f"the outbox stores Email and Sms, not {type(message).__name__}")
+        if not_before is not None and (not_before.tzinfo is None or not_before.utcoffset() is None):
+            raise ValueError("not_before must be an aware datetime")
+        now = self._now()
+        hold = self.quiet_hours.hold_until(message, now)
+        due = max(d.astimezone(UTC) for d in (now, not_before, hold) if d is not None)
+        new = NewEntry(
+            idempotency_key=message.idempotency_key,
+            channel=message.channel,
+            kind=message.kind,
+            recipient=message.recipient,
+            not_before=due,
+            message_json=message.model_dump_json(),
+            created_at=now,
+        )
+        with self._lock:
+            entry, _ = self._main(connection).insert(new, connection)
+        return entry
+
+    # -- sending ----------------------------------------------------------------------------
+    def dispatch(
+        self,
+        transport: Transport,
+        *,
+        limit: int | None = None,
+        workers: int = 1,
+        batch_size: int = 100,
+    ) -> DispatchReport:
+        """Send what is due through ``transport``, until nothing due is left (or ``limit``).
+
+        Each round claims up to ``batch_size`` due entries under a lease, sends
+        them with one ``send_many`` (one connection reused, or a transport's own
+        pool), and records every result in one transaction: the receipt of an
+        accepted message; for a transient failure, a new ``not_before`` after the
+        retry policy's backoff (at least the provider's ``Retry-After``); for a
+        permanent failure or the last allowed attempt, ``dead`` with the
+        provider's code and text. A marketing message that quiet hours now hold
+        (it waited in the queue into the evening) is deferred, its attempt not
+        counted.
+
+        It is safe to run in several threads, processes and machines at once,
+        and to kill at any moment: an entry is claimed by one dispatcher at a
+        time, and one whose dispatcher died is sent again once its lease lapses
+        — alone, not in a batch, so that a message which itself breaks the
+        dispatcher (an unexpected exception rather than a
+        :class:`~relationclient.TransportError`) is parked as dead with that
+        exception the second time instead of failing its neighbours again.
+        Unexpected exceptions propagate; the entries in flight then wait for
+        their lease.
+
+        Args:
+            transport: Any :class:`~relationclient.transports.Transport`.
+            limit: Claim at most this many entries in all (None: no limit).
+            workers: Threads sending at once, each with its own database
+                connection, all sharing ``transport`` (the built-in transports
+                are thread-safe).
+            batch_size: Entries claimed, sent and recorded together.
+
+        Returns:
+            What was done, and how long it took.
+        """
+        if workers < 1 or batch_size < 1 or (limit is not None and limit < 0):
+            raise ValueError("workers and batch_size must be at least 1, limit not negative")
+        started = time.monotonic()
+        budget = _Budget(limit)
+        with self._lock:
+            main = self._main()
+        if workers == 1:
+            tally = self._work(main, self._lock, transport, budget, batch_size)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="outbox-dispatch") as pool:
+                futures = [
+                    pool.submit(self._work_alone, main, transport, budget, batch_size)
+                    for _ in range(workers)
+                ]
+                tallies = [future.result() for future in futures]
+            tally = _Tally()
+            for part in tallies:
+                for name in ("claimed", "sent", "retried", "dead", "deferred"):
+                    setattr(tally, name, getattr(tally, name) + getattr(part, name))
+        return DispatchReport(
+            claimed=tally.claimed,
+            sent=tally.sent,
+            retried=tally.retried,
+            dead=tally.dead,
+            deferred=tally.deferred,
+            elapsed=time.monotonic() - started,
+        )
+
+    def _work_alone(
+        self, main: Store, transport: Transport, budget: _Budget, batch_size: int
+    ) -> _Tally:
+        with self._lock:
+            store = main.clone()
+        try:
+            return self._work(store, nullcontext(), transport, budget, batch_size)
+        finally:
+            store.close()
+
+    def _work(
+        self,
+        store: Store,
+        lock: AbstractContextManager[Any],
+        transport: Transport,
+        budget: _Budget,
+        batch_size: int,
+    ) -> _Tally:
+        """Claim, send, record, until nothing is due or the budget is spent."""
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        tally = _Tally()
+        while wanted := budget.take(batch_size):
+            now = self._now()
+            with lock:
+                entries = store.claim(owner, now, now + self.lease, wanted)
+            budget.give_back(wanted - len(entries))
+            if not entries:
+                break
+            tally.claimed += len(entries)
+            outcomes = self._attempt(entries, transport, now)
+            with lock:
+                store.record(owner, self._now(), outcomes)
+            tally.add(outcomes)
+        return tally
+
+    def _attempt(
+        self, entries: Sequence[OutboxEntry], transport: Transport, now: datetime
+    ) -> list[Outcome]:
+        """Send the claimed ``entries``; how each one ended."""
+        outcomes: list[Outcome] = []
+        ready: list[tuple[OutboxEntry, Message]] = []
+        for entry in entries:
+            if entry.attempts > self.retry.attempts:
+                # Only a lapsed lease gets here: a failure on the last attempt is parked.
+                outcomes.append(
+                    Outcome(
+                        entry.id,
+                        "dead",
+                        last_error=f"gave up after {entry.attempts - 1} attempts; the last "
+                        f"ended without a result ({entry.last_error or 'lease expired'})",
+                    )
+                )
+                continue
+            try:
+                message = entry.message
+            except ValidationError as exc:
+                outcomes.append(
+                    Outcome(entry.id, "dead", last_error=f"stored message is invalid: {exc}")
+                )
+                continue
+            hold = self.quiet_hours.hold_until(message, now)
+            if hold is not None:
+                outcomes.append(Outcome(entry.id, "queued", not_before=hold, refund=1))
+                continue
+            if isinstance(transport, BaseTransport):
+                try:
+                    transport.check(message)
+                except TransportError as exc:  # this transport cannot carry it at all
+                    outcomes.append(self._failed(entry, exc, now))
+                    continue
+            ready.append((entry, message))
+        batch = [(entry, message) for entry, message in ready if not lapsed(entry)]
+        results = self._send(transport, [message for _, message in batch])
+        finished = [(entry, result) for (entry, _), result in zip(batch, results, strict=True)]
+        # An entry whose dispatcher died holding it goes alone: if it is what breaks
+        # dispatchers (a bug on one odd message), it must not take a batch down again.
+        for entry, message in ready:
+            if not lapsed(entry):
+                continue
+            try:
+                [result] = self._send(transport, [message])
+            except Exception as exc:
+                reason = f"sending it raised {exc!r}; the attempt before ended without a result"
+                outcomes.append(Outcome(entry.id, "dead", last_error=reason))
+                continue
+            finished.append((entry, result))
+        done = self._now()
+        for entry, result in finished:
+            if isinstance(result, Receipt):
+                outcomes.append(Outcome(entry.id, "sent", receipt_json=receipt_to_json(result)))
+            else:
+                outcomes.append(self._failed(entry, result, done))
+        return outcomes
+
+    @staticmethod
+    def _send(transport: Transport, messages: list[Message]) -> list[Receipt | TransportError]:
+        """One result per message, in order: its receipt or its error."""
+        if not messages:
+            return []
+        if isinstance(transport, BaseTransport):
+            try:
+                return transport.send_many(messages, return_exceptions=True)
+            except TransportError as exc:  # refused the batch whole, despite return_exceptions
+                accepted = {r.idempotency_key: r for r in exc.receipts if isinstance(r, Receipt)}
+                return [accepted.get(m.idempotency_key, exc) for m in messages]
+        results: list[Receipt | TransportError] = []
+        for message in messages:
+            try:
+                results.append(transport.send(message))
+            except TransportError as exc:
+                results.append(exc)
+        return results
+
+    def _failed(self, entry: OutboxEntry, error: TransportError, now: datetime) -> Outcome:
+        """Retry later (transient, attempts left) or park as dead, with the provider's reason."""
+        reason = _reason(error)
+        if self.retry.should_retry(error, entry.attempts):
+            wait = self.retry.backoff(entry.attempts, error.retry_after)
+            return Outcome(
+                entry.id, "queued", not_before=now + timedelta(seconds=wait), last_error=reason
+            )
+        if error.transient:
+            reason = f"gave up after {entry.attempts} attempts: {reason}"
+        return Outcome(entry.id, "dead", last_error=reason)
+
+    # -- inspection and repair -------------------------------------------------------------
+    def get(self, key: str) -> OutboxEntry | None:
+        """The entry stored under idempotency ``key``, or None."""
+        with self._lock:
+            store = self._reader()
+            return None if store is None else store.get(key)
+
+    def counts(self) -> dict[State, int]:
+        """How many entries are ``queued``, ``sending``, ``sent`` and ``dead`` (all four keys)."""
+        with self._lock:
+            store = self._reader()
+            return dict.fromkeys(STATES, 0) if store is None else store.counts()
+
+    def dead(self, limit: int = 100) -> list[OutboxEntry]:
+        """Dead entries, most recently parked first; ``last_error`` says why each died."""
+        with self._lock:
+            store = self._reader()
+            return [] if store is None else store.dead(limit)
+
+    def requeue(self, entries: Iterable[int | OutboxEntry] | None = None) -> int:
+        """Queue entries again, due now, with a fresh allowance of attempts.
+
+        Args:
+            entries: Entries or their ids; dead ones are revived and queued ones
+                made due now (sent and in-flight ones are left alone). None
+                revives every dead entry.
+
+        Returns:
+            How many entries were requeued.
+        """
+        ids = (
+            None
+            if entries is None
+            else [e.id if isinstance(e, OutboxEntry) else e for e in entries]
+        )
+        with self._lock:
+            return self._main().requeue(ids, self._now())
+
+    def purge_sent(self, older_than: timedelta) -> int:
+        """Delete entries sent more than ``older_than`` ago; how many were deleted.
+
+        Their keys are then forgotten: a later ``put`` of the same key stores
+        it anew, so keep sent entries as long as a duplicate event may arrive.
+        """
+        with self._lock:
+            return self._main().purge_sent(self._now() - older_than)

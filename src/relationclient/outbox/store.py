@@ -1,0 +1,387 @@
+"""The storage interface of the outbox, and the SQL both databases share.
+
+A :class:`Store` is one connection to one outbox database. The outbox asks it
+for a handful of operations — insert, claim, record, count, list, requeue,
+purge — each one transaction, committed before it returns. Everything that
+SQLite and PostgreSQL spell alike lives here; :mod:`.sqlite` and
+:mod:`.postgres` say how to connect, how to open a write transaction, how to
+store instants, and how to claim rows without two dispatchers taking the same.
+
+All instants cross this interface as aware UTC datetimes and come from the
+outbox's clock, never from the database's, so tests can move time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Protocol, cast
+
+from ..errors import ConfigurationError
+from .entry import STATES, OutboxEntry, State, receipt_from_json
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "TABLE",
+    "Cursor",
+    "NewEntry",
+    "Outcome",
+    "Store",
+    "lapsed",
+    "store_opener",
+]
+
+#: The version of the tables below; a database with a later one was made by a
+#: newer relationclient and is refused rather than misread.
+SCHEMA_VERSION = 1
+TABLE = "relationclient_outbox"
+VERSION_TABLE = "relationclient_outbox_schema"
+
+#: ``last_error`` of an entry whose dispatcher's lease lapsed: ``lease of <owner> expired…``.
+LAPSED_PREFIX, LAPSED_SUFFIX = "lease of ", " expired without a result"
+
+COLUMNS = (
+    "id, idempotency_key, channel, kind, recipient, state, attempts, not_before, lease_until, "
+    "last_error, receipt, created_at, updated_at, message"
+)
+
+INSERT = f"""
+INSERT INTO {TABLE} (idempotency_key, channel, kind, recipient, state, attempts,
+                     not_before, message, created_at, updated_at)
+VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING {COLUMNS}
+"""
+BY_KEY = f"SELECT {COLUMNS} FROM {TABLE} WHERE idempotency_key = ?"
+RECORD_SENT = f"""
+UPDATE {TABLE} SET state = 'sent', receipt = ?, lease_until = NULL, owner = NULL, updated_at = ?
+WHERE id = ? AND state <> 'sent'
+"""
+RECORD_OTHER = f"""
+UPDATE {TABLE}
+SET state = ?, not_before = COALESCE(?, not_before), last_error = COALESCE(?, last_error),
+    attempts = attempts - ?, lease_until = NULL, owner = NULL, updated_at = ?
+WHERE id = ? AND owner = ? AND state = 'sending'
+"""
+COUNTS = f"SELECT state, COUNT(*) FROM {TABLE} GROUP BY state"
+DEAD = (
+    f"SELECT {COLUMNS} FROM {TABLE} WHERE state = 'dead' ORDER BY updated_at DESC, id DESC LIMIT ?"
+)
+REQUEUE_ALL = f"""
+UPDATE {TABLE} SET state = 'queued', attempts = 0, not_before = ?, updated_at = ?
+WHERE state = 'dead'
+"""
+REQUEUE_ONE = f"""
+UPDATE {TABLE} SET state = 'queued', attempts = 0, not_before = ?, updated_at = ?
+WHERE id = ? AND state IN ('dead', 'queued')
+"""
+PURGE_SENT = f"DELETE FROM {TABLE} WHERE state = 'sent' AND updated_at < ?"
+
+
+def lapsed(entry: OutboxEntry) -> bool:
+    """Whether ``entry`` came back to the queue because its dispatcher died holding it."""
+    error = entry.last_error or ""
+    return error.startswith(LAPSED_PREFIX) and error.endswith(LAPSED_SUFFIX)
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the stores use (sqlite3's and psycopg's both fit)."""
+
+    @property
+    def rowcount(self) -> int:
+        """Rows the last statement changed."""
+        ...
+
+    def fetchall(self) -> list[Any]:
+        """The remaining rows of the last query."""
+        ...
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry about to be stored by ``put``."""
+
+    idempotency_key: str
+    channel: str
+    kind: str
+    recipient: str
+    not_before: datetime
+    message_json: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one claimed entry ended, as the dispatcher records it.
+
+    ``state`` is ``sent``, ``dead``, or ``queued`` (a retry, or a deferral by
+    quiet hours, which hands its attempt back with ``refund=1``).
+    """
+
+    entry_id: int
+    state: State
+    not_before: datetime | None = None
+    last_error: str | None = None
+    receipt_json: str | None = None
+    refund: int = 0
+
+
+class Store(ABC):
+    """One connection to an outbox database; every method is one committed transaction.
+
+    Subclasses provide the connection, transactions, the conversion of
+    instants, the schema's DDL and the claim; the rest is shared SQL written
+    with ``?`` placeholders (a subclass may rewrite them, see :meth:`sql`).
+    """
+
+    #: The placeholder style of the driver: ``"?"`` (sqlite3) or ``"%s"`` (psycopg).
+    placeholder: ClassVar[str] = "?"
+    #: Whether tables missing at a joined ``put`` are created in the shop's transaction.
+    schema_in_shop_transaction: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self.schema_ready = False
+
+    # -- what a database provides ------------------------------------------------------
+    @abstractmethod
+    def clone(self) -> Store:
+        """A new, independent connection to the same database (one per worker thread)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connection."""
+
+    @abstractmethod
+    def write(self) -> contextlib.AbstractContextManager[Any]:
+        """A write transaction on the store's own connection, committed on exit; its cursor."""
+
+    @abstractmethod
+    def read(self) -> contextlib.AbstractContextManager[Any]:
+        """A cursor for reads on the store's own connection."""
+
+    @abstractmethod
+    def shop_cursor(self, connection: object) -> Any:
+        """A cursor on the shop's own connection, after checking it reaches this database."""
+
+    @abstractmethod
+    def schema_version(self) -> int | None:
+        """The schema version found in the database, None when there are no tables yet."""
+
+    @abstractmethod
+    def create_schema(self, cursor: Any) -> None:
+        """Create the tables and indexes (idempotent), inside the caller's transaction."""
+
+    @abstractmethod
+    def to_db(self, instant: datetime) -> Any:
+        """An aware datetime as the database stores it."""
+
+    @abstractmethod
+    def from_db(self, value: Any) -> datetime:
+        """A stored instant as an aware UTC datetime."""
+
+    @abstractmethod
+    def claim(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[OutboxEntry]:
+        """Return expired leases to the queue, then claim up to ``limit`` due entries.
+
+        Claimed entries become ``sending`` under ``owner`` until ``lease_until``
+        and count one more attempt. No two calls, in any process, may claim the
+        same entry while its lease holds.
+        """
+
+    # -- shared ------------------------------------------------------------------------
+    def sql(self, statement: str) -> str:
+        """``statement`` in the driver's placeholder style."""
+        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+
+    def execute(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> Cursor:
+        """Run one statement; the cursor, for its rows and rowcount."""
+        cursor.execute(self.sql(statement), params)
+        return cast(Cursor, cursor)
+
+    def entry(self, row: Sequence[Any]) -> OutboxEntry:
+        """An :class:`OutboxEntry` from a row of :data:`COLUMNS`."""
+        (id_, key, channel, kind, recipient, state, attempts, not_before, lease_until) = row[:9]
+        last_error, receipt, created_at, updated_at, message = row[9:]
+        return OutboxEntry(
+            id=int(id_),
+            idempotency_key=key,
+            channel=channel,
+            kind=kind,
+            recipient=recipient,
+            state=state,
+            attempts=int(attempts),
+            not_before=self.from_db(not_before),
+            lease_until=None if lease_until is None else self.from_db(lease_until),
+            last_error=last_error,
+            receipt=receipt_from_json(receipt, key, recipient),
+            created_at=self.from_db(created_at),
+            updated_at=self.from_db(updated_at),
+            message_json=message,
+        )
+
+    def ensure_schema(self, connection: object | None = None, *, create: bool = True) -> bool:
+        """Make sure the tables exist; whether they do. Refuse tables of a newer version.
+
+        Args:
+            connection: The shop's connection, when the caller joins its
+                transaction. On SQLite, missing tables are then created in the
+                shop's transaction (they commit or roll back with it): the
+                outbox's own connection would wait for the write lock the shop
+                holds. PostgreSQL creates them on its own connection at once.
+            create: False for reads, which find nothing in a database without
+                tables and must not take a write lock to say so.
+        """
+        if self.schema_ready:
+            return True
+        version = self.schema_version()
+        if version is not None:
+            if version > SCHEMA_VERSION:
+                raise ConfigurationError(
+                    f"the outbox tables have schema version {version}, newer than this "
+                    f"relationclient's ({SCHEMA_VERSION}): upgrade relationclient"
+                )
+            self.schema_ready = True
+            return True
+        if not create:
+            return False
+        if connection is not None and self.schema_in_shop_transaction:
+            self.create_schema(self.shop_cursor(connection))
+            return True  # not ready for good: the shop may still roll it back
+        with self.write() as cursor:
+            self.create_schema(cursor)
+        self.schema_ready = True
+        return True
+
+    def insert_version(self, cursor: Any) -> None:
+        """Record :data:`SCHEMA_VERSION` unless a version is already recorded."""
+        if not self.execute(cursor, f"SELECT version FROM {VERSION_TABLE}").fetchall():
+            self.execute(
+                cursor, f"INSERT INTO {VERSION_TABLE} (version) VALUES (?)", [SCHEMA_VERSION]
+            )
+
+    def insert(self, new: NewEntry, connection: object | None = None) -> tuple[OutboxEntry, bool]:
+        """Store ``new`` unless its key is stored already; the entry, and whether it is new."""
+        params = [
+            new.idempotency_key,
+            new.channel,
+            new.kind,
+            new.recipient,
+            self.to_db(new.not_before),
+            new.message_json,
+            self.to_db(new.created_at),
+            self.to_db(new.created_at),
+        ]
+        if connection is not None:
+            return self._insert(self.shop_cursor(connection), params)
+        with self.write() as cursor:
+            return self._insert(cursor, params)
+
+    def _insert(self, cursor: Any, params: list[Any]) -> tuple[OutboxEntry, bool]:
+        # ON CONFLICT waits for a concurrent insert of the same key to commit or
+        # roll back; the SELECT after it then sees the winner's row.
+        for _ in range(3):
+            rows = self.execute(cursor, INSERT, params).fetchall()
+            if rows:
+                return self.entry(rows[0]), True
+            rows = self.execute(cursor, BY_KEY, [params[0]]).fetchall()
+            if rows:
+                return self.entry(rows[0]), False
+        raise RuntimeError(  # pragma: no cover - needs an insert rolled back three times running
+            f"outbox: key {params[0]} neither inserted nor found"
+        )
+
+    def get(self, key: str) -> OutboxEntry | None:
+        """The entry stored under ``key``, if any."""
+        with self.read() as cursor:
+            rows = self.execute(cursor, BY_KEY, [key]).fetchall()
+        return self.entry(rows[0]) if rows else None
+
+    def record(self, owner: str, now: datetime, outcomes: Sequence[Outcome]) -> None:
+        """Record how claimed entries ended, all in one transaction.
+
+        A success is recorded even if the lease was lost meanwhile (the message
+        did leave); any other outcome only while ``owner`` still holds the entry.
+        """
+        at = self.to_db(now)
+        sent = [[o.receipt_json, at, o.entry_id] for o in outcomes if o.state == "sent"]
+        other = [
+            [
+                o.state,
+                None if o.not_before is None else self.to_db(o.not_before),
+                o.last_error,
+                o.refund,
+                at,
+                o.entry_id,
+                owner,
+            ]
+            for o in outcomes
+            if o.state != "sent"
+        ]
+        with self.write() as cursor:
+            if sent:
+                cursor.executemany(self.sql(RECORD_SENT), sent)
+            if other:
+                cursor.executemany(self.sql(RECORD_OTHER), other)
+
+    def counts(self) -> dict[State, int]:
+        """The number of entries in each state, every state present."""
+        counts: dict[State, int] = dict.fromkeys(STATES, 0)
+        with self.read() as cursor:
+            for state, count in self.execute(cursor, COUNTS).fetchall():
+                counts[state] = int(count)
+        return counts
+
+    def dead(self, limit: int) -> list[OutboxEntry]:
+        """Dead entries, the most recently parked first."""
+        with self.read() as cursor:
+            return [self.entry(row) for row in self.execute(cursor, DEAD, [limit]).fetchall()]
+
+    def requeue(self, ids: Sequence[int] | None, now: datetime) -> int:
+        """Make dead (or given queued) entries due at ``now`` with fresh attempts; how many."""
+        at = self.to_db(now)
+        with self.write() as cursor:
+            if ids is None:
+                return self.execute(cursor, REQUEUE_ALL, [at, at]).rowcount
+            return sum(self.execute(cursor, REQUEUE_ONE, [at, at, i]).rowcount for i in ids)
+
+    def purge_sent(self, before: datetime) -> int:
+        """Delete sent entries last changed before ``before``; how many."""
+        with self.write() as cursor:
+            return self.execute(cursor, PURGE_SENT, [self.to_db(before)]).rowcount
+
+
+def store_opener(url: str) -> Callable[[], Store]:
+    """A function opening a :class:`Store` for ``url``: ``sqlite:///path`` or ``postgresql://…``.
+
+    The URL is checked now and the connection made later, when the outbox is
+    first used, so an ``Outbox`` can be built at import time.
+
+    Raises:
+        ConfigurationError: For another scheme, an in-memory or relative-looking
+            SQLite URL, or a PostgreSQL URL without the ``relationclient[postgres]``
+            extra installed.
+    """
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if sep and scheme == "sqlite":
+        from .sqlite import SQLiteStore, check_path
+
+        if not rest.startswith("/"):
+            raise ConfigurationError(
+                f"outbox URL {url!r}: a SQLite URL is sqlite:///relative/path or sqlite:////abs/path"
+            )
+        path = check_path(rest[1:])
+        return lambda: SQLiteStore(path)
+    if sep and scheme in {"postgresql", "postgres"}:
+        from .postgres import PostgresStore, psycopg_module
+
+        psycopg_module()
+        return lambda: PostgresStore(url)
+    raise ConfigurationError(
+        f"outbox URL {url!r}: use sqlite:///path/to/file.sqlite3 or postgresql://user@host/db"
+    )

@@ -1,0 +1,80 @@
+"""Every script in ``examples/`` runs on its own, against local parts only, and says what it did."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .docs_code import EXAMPLES
+
+# What each example must print: proof it did its job, not just that it exited 0.
+EXPECTED: dict[str, list[str]] = {
+    "quickstart.py": [
+        "Email subject: Commande n° AP-1042 confirmée",
+        "Delivered to ines.martin@example.com by maildir",
+        "Delivered to +33698765432 by maildir",
+        "Maildir holds: Commande n° AP-1042 confirmée",
+        "SMS log holds 1 SMS",
+    ],
+    "order_lifecycle.py": [
+        "account_created",
+        "order_confirmation",
+        "order_delayed",
+        "shipment_sent",
+        "delivery_check",
+        "Sent 10 messages to Camille Dupont (fr).",
+        "Rebuilt confirmation already sent: True",
+        "Marketing messages (promo, consent given): 2",
+    ],
+    "custom_template_override.py": [
+        "custom header (name and phone)   yes",
+        "contact block kept               yes",
+        "other kinds get the header too   yes",
+    ],
+    "merchant_sandbox.py": [
+        "Merchant SMS (UCS-2, 3 segment(s))",
+        "Transliterated (GSM-7, 1 segment(s))",
+        "Unsafe template refused: template 'sms/order_confirmation.txt' tried an unsafe",
+        "Syntax error caught on save: email/order_confirmation.txt",
+    ],
+    "custom_transport.py": [
+        "webhook accepted camille.dupont@example.fr",
+        "webhook accepted +33612345678",
+        "Webhook received 2 messages",
+        "Service down: transient=True, accepted=False",
+    ],
+    "outbox_celery.py": [
+        "Worker ready",
+        "Enqueued the confirmation again: same entry 1, stored once",
+        "Outbox: {'queued': 0, 'sending': 0, 'sent': 3, 'dead': 0}",
+        "Maildir: 2 emails, 1 SMS",
+        "Worker stopped (exit status 0)",
+    ],
+}
+
+SCRIPTS = sorted(EXAMPLES.glob("*.py"))
+
+
+def test_every_example_has_expectations() -> None:
+    names = {script.name for script in SCRIPTS}
+    assert names == set(EXPECTED), "add the new example's expected output to EXPECTED"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_example_runs(script: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        # -W error for the example's own interpreter (not inherited by the processes it starts).
+        [sys.executable, "-W", "error", str(script)],
+        cwd=tmp_path,  # examples must not depend on, or write into, the working directory
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"{script.name} failed:\n{result.stdout}\n{result.stderr}"
+    for line in EXPECTED.get(script.name, []):
+        assert line in result.stdout, f"{script.name} did not print {line!r}:\n{result.stdout}"
+    assert list(tmp_path.iterdir()) == [], f"{script.name} left files in its working directory"
