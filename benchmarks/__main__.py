@@ -12,7 +12,7 @@ import platform
 import sys
 import time
 
-from . import memory, render, send
+from . import memory, outbox, render, send
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,29 +33,27 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.python_version()}, {platform.machine()}, {_cores()} cores"
         f"{' (quick: sizes too small for meaningful figures)' if quick else ''}"
     )
-    rows: list[tuple[str, float, str]] = []
     started = time.perf_counter()
+
+    def show(rows: list[tuple[str, float, str]]) -> None:
+        for label, value, unit in rows:
+            print(f"{label:<58}  {value:10.3f} {unit}", flush=True)
+
     if "render" in wanted:
-        rows += [
-            (label, seconds * 1000, f"ms  {note}")
-            for label, seconds, note in render.run(
-                count=20 if quick else 500, repeat=2 if quick else 9
-            )
-        ]
+        show(
+            [
+                (label, seconds * 1000, f"ms  {note}")
+                for label, seconds, note in render.run(
+                    count=20 if quick else 500, repeat=2 if quick else 9
+                )
+            ]
+        )
     if "send" in wanted:
-        rows += send.run(count=40 if quick else 2000, naive_count=5 if quick else 100)
+        show(send.run(count=40 if quick else 2000, naive_count=5 if quick else 100))
     if "outbox" in wanted:
-        try:
-            from . import outbox
-        except ImportError as exc:  # the outbox benchmark needs relationclient.outbox
-            print(f"outbox benchmark unavailable: {exc}", file=sys.stderr)
-        else:
-            rows += outbox.run(count=40 if quick else 2000)
+        show(outbox.run(count=40 if quick else 2000))
     if "memory" in wanted:
-        rows += memory.run(count=500 if quick else 100_000)
-    width = max(len(label) for label, _, _ in rows)
-    for label, value, unit in rows:
-        print(f"{label:<{width}}  {value:10.3f} {unit}")
+        show(memory.run(count=500 if quick else 100_000))
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0
 

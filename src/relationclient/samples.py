@@ -282,7 +282,7 @@ def order(locale: str = "fr", *, lines: int = 5, seed: int = 0, **changes: Any) 
                 tax_rate=Decimal(rate),
             )
         )
-    placed = datetime(2026, 11, 20, 10, 42, tzinfo=_PARIS) + timedelta(minutes=seed)
+    placed = datetime(2026, 11, 20, 10, 42, tzinfo=_PARIS) + timedelta(minutes=seed % 600)
     data: dict[str, Any] = {
         "number": f"ML-2026-{10482 + seed:05d}",
         "placed_at": placed,
