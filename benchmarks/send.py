@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import multiprocessing
 import smtplib
 import socket
 import ssl
@@ -36,11 +37,18 @@ from relationclient.transports import SMTPTransport
 
 
 class _Counter:
-    def __init__(self) -> None:
-        self.count = 0
+    """Counts accepted messages in a number shared with the benchmark process."""
+
+    def __init__(self, shared: Any) -> None:
+        self.shared = shared
+
+    @property
+    def count(self) -> int:
+        return int(self.shared.value)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.count += 1
+        with self.shared.get_lock():
+            self.shared.value += 1
         return "250 OK"
 
 
@@ -76,23 +84,46 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _serve(cert: Path, key: Path, port: int, shared: Any, stop: Any) -> None:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    controller = Controller(
+        _Counter(shared),
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+    )
+    controller.start()
+    stop.wait()
+    controller.stop()
+
+
 @contextmanager
 def smtp_server() -> Iterator[tuple[int, _Counter]]:
-    """An aiosmtpd server with STARTTLS on a free loopback port."""
+    """An aiosmtpd server with STARTTLS on a free loopback port, in a process of its own
+    (as a real server is: it must not compete with the client for the interpreter lock)."""
+    context = multiprocessing.get_context("fork")
+    shared, stop = context.Value("i", 0), context.Event()
     with tempfile.TemporaryDirectory() as tmp:
         cert, key = _certificate(Path(tmp))
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(cert, key)
-        handler = _Counter()
         port = _free_port()
-        controller = Controller(
-            handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
-        )
-        controller.start()
+        process = context.Process(target=_serve, args=(cert, key, port, shared, stop))
+        process.start()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         try:
-            yield port, handler
+            yield port, _Counter(shared)
         finally:
-            controller.stop()
+            stop.set()
+            process.join(timeout=10)
 
 
 @contextmanager
