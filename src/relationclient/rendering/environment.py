@@ -26,6 +26,7 @@ from babel.support import NullTranslations
 from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -298,6 +299,21 @@ def render_errors(template: str) -> Iterator[None]:
         raise RenderError(f"template {template!r} failed: {exc}", template=template) from exc
 
 
+def _new_context(template: jinja2.Template, context: Mapping[str, Any]) -> Context:
+    """A render context for ``template``: its globals, then ``context`` over them.
+
+    Jinja's own ``render`` merges the globals (a ChainMap) into every context;
+    here the merged globals are kept as a plain dict on the template, which
+    makes starting a render several times cheaper. Globals do not change once
+    the environment is built.
+    """
+    merged: dict[str, Any] | None = getattr(template, "_relationclient_globals", None)
+    if merged is None:
+        merged = dict(template.globals)
+        template._relationclient_globals = merged  # type: ignore[attr-defined]
+    return template.new_context({**merged, **context}, shared=True)
+
+
 def render_with_blocks(
     env: jinja2.Environment, name: str, context: Mapping[str, Any], blocks: Sequence[str]
 ) -> tuple[str, dict[str, str]]:
@@ -309,18 +325,28 @@ def render_with_blocks(
     """
     with render_errors(name):
         template = env.get_template(name)
-        ctx = template.new_context(dict(context))
-        whole = env.concat(template.root_render_func(ctx))
-        parts = {}
-        for block in blocks:
-            stack = ctx.blocks.get(block)
-            if not stack:
-                raise RenderError(f"template {name!r} has no block {block!r}", template=name)
-            parts[block] = env.concat(stack[0](ctx))
+        ctx = _new_context(template, context)
+        try:
+            whole = env.concat(template.root_render_func(ctx))
+            parts = {}
+            for block in blocks:
+                stack = ctx.blocks.get(block)
+                if not stack:
+                    raise RenderError(f"template {name!r} has no block {block!r}", template=name)
+                parts[block] = env.concat(stack[0](ctx))
+        except RenderError:
+            raise
+        except Exception:
+            env.handle_exception()
         return str(whole), parts
 
 
 def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
     """Render template ``name`` whole."""
     with render_errors(name):
-        return env.get_template(name).render(context)
+        template = env.get_template(name)
+        ctx = _new_context(template, context)
+        try:
+            return str(env.concat(template.root_render_func(ctx)))
+        except Exception:
+            env.handle_exception()
