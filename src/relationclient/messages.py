@@ -99,7 +99,18 @@ _RESERVED_HEADERS = frozenset(
 )
 
 
-class Email(Model):
+class _Message(Model):
+    """What every message carries besides its content: what, for whom, and its identity."""
+
+    kind: str
+    locale: str
+    purpose: Purpose = "transactional"
+    idempotency_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{8,128}$")]
+    created_at: AwareDatetime | None = None
+    timezone: TimeZoneName | None = None
+
+
+class Email(_Message):
     """An email ready to send: both parts rendered, CSS inlined, headers decided.
 
     ``headers`` holds the extra headers (``List-Unsubscribe``…); a value with CR
@@ -117,12 +128,6 @@ class Email(Model):
     text: str
     headers: dict[str, str] = Field(default_factory=dict)
     attachments: tuple[Attachment, ...] = ()
-    kind: str
-    locale: str
-    purpose: Purpose = "transactional"
-    idempotency_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{8,128}$")]
-    created_at: AwareDatetime | None = None
-    timezone: TimeZoneName | None = None
 
     @field_validator("headers")
     @classmethod
@@ -205,7 +210,7 @@ class Email(Model):
         return self.to_mime().as_bytes()
 
 
-class Sms(Model):
+class Sms(_Message):
     """An SMS ready to send. ``encoding`` and ``segments`` are computed from ``body``.
 
     ``to`` must be an E.164 number that can receive SMS: a fixed line is refused.
@@ -215,12 +220,6 @@ class Sms(Model):
     to: str
     sender: str
     body: Annotated[str, Field(min_length=1)]
-    kind: str
-    locale: str
-    purpose: Purpose = "transactional"
-    idempotency_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{8,128}$")]
-    created_at: AwareDatetime | None = None
-    timezone: TimeZoneName | None = None
 
     @field_validator("to")
     @classmethod

@@ -323,21 +323,26 @@ class HTTPTransport(BaseTransport):
             raw = response.text
         return self.receipt(message, self.parse_response(response, message), raw)
 
+    def _request(self, message: Message) -> dict[str, Any]:
+        """The keyword arguments of the httpx call that sends ``message``."""
+        request = self.build_request(message)
+        headers, auth = self._headers(request)
+        return {
+            "method": request.method,
+            "url": self.base_url + request.path,
+            "json": request.json,
+            "data": request.data,
+            "files": request.files,
+            "headers": headers,
+            "auth": auth or httpx.USE_CLIENT_DEFAULT,
+        }
+
     def _send(self, message: Message) -> Receipt:
         self.open()
         assert self._client is not None
-        request = self.build_request(message)
-        headers, auth = self._headers(request)
+        arguments = self._request(message)
         with map_httpx_errors(self.name):
-            response = self._client.request(
-                request.method,
-                self.base_url + request.path,
-                json=request.json,
-                data=request.data,
-                files=request.files,
-                headers=headers,
-                auth=auth or httpx.USE_CLIENT_DEFAULT,
-            )
+            response = self._client.request(**arguments)
         return self._finish(response, message)
 
     async def asend(self, message: Message) -> Receipt:
@@ -347,19 +352,10 @@ class HTTPTransport(BaseTransport):
             self._aclient = httpx.AsyncClient(timeout=self.timeout)
         attempt = 1
         while True:
-            request = self.build_request(message)
-            headers, auth = self._headers(request)
+            arguments = self._request(message)
             try:
                 with map_httpx_errors(self.name):
-                    response = await self._aclient.request(
-                        request.method,
-                        self.base_url + request.path,
-                        json=request.json,
-                        data=request.data,
-                        files=request.files,
-                        headers=headers,
-                        auth=auth or httpx.USE_CLIENT_DEFAULT,
-                    )
+                    response = await self._aclient.request(**arguments)
                 return self._finish(response, message)
             except TransportError as exc:
                 if not self.retry.should_retry(exc, attempt):
