@@ -70,6 +70,13 @@ UnsubscribeURL = str | Callable[[Customer], str] | None
 class Composer:
     """Builds every message kind for one shop, in the customer's language.
 
+    Templates see the shop data (``shop``, ``customer``, ``order``,
+    ``shipment``, ``delay``, ``promo``, ``login_url``, ``review_url``…), a
+    :class:`~relationclient.i18n.Formatter` as ``fmt``, and views holding each
+    value already formatted for the reader: ``o`` (the order), ``parcel`` (the
+    shipment), ``late`` (the delay) and ``offer`` (the promo) — see
+    :mod:`relationclient.i18n.views`.
+
     Args:
         shop: The :class:`~relationclient.Shop` the messages come from.
         theme: Colours, logo and fonts; :class:`Theme` defaults otherwise.
