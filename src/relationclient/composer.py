@@ -349,6 +349,9 @@ class Composer:
         customer: Customer = ctx["customer"]
         if not customer.phone:
             raise MessageError(f"{kind} SMS: customer.phone is missing")
+        # One line, single spaces. str.split() also splits on the no-break
+        # spaces Babel puts in "1 365,20 €": an SMS has no line to keep whole,
+        # and a plain space keeps French amounts in GSM-7.
         body = " ".join(render_template(self._environment(chosen), f"sms/{kind}.txt", ctx).split())
         if self.transliterate_sms:
             body = transliterate(body)

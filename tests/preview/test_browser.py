@@ -196,3 +196,40 @@ def test_screenshots_of_phone_and_desktop(
         context.close()
     grid.screenshot(path=str(artifacts / "grid.png"))
     assert len(list(artifacts.glob("*.png"))) == 2 * len(SCREENSHOTS) + 1
+
+
+def test_demo_index_opens_in_the_browser(browser: Browser, tmp_path: Path) -> None:
+    """The README's main job: ``relationclient demo`` writes an index a browser opens."""
+    from click.testing import CliRunner
+
+    from relationclient.cli import main
+
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    index = tmp_path / "index.html"
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith("file://")
+            else route.abort("internetdisconnected")
+        ),
+    )
+    page = context.new_page()
+    try:
+        page.goto(index.as_uri())
+        links = page.locator("a")
+        assert links.count() == len(KINDS) * len(LOCALES)
+        page.screenshot(path=str(_artifact("demo-index.png")), full_page=False)
+        with page.expect_navigation():
+            page.get_by_text("Commande n° ML-2026-10482 confirmée").first.click()
+        assert page.url.endswith("/html/order_confirmation.fr.html")
+        assert "ML-2026-10482" in page.inner_text("body")
+    finally:
+        context.close()
+
+
+def _artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / name
