@@ -62,7 +62,11 @@ class OrderView:
         self.tracking_url = order.tracking_url
         self.payment_method = order.payment_method
         self.prices_include_tax = order.prices_include_tax
-        self.item_count = order.item_count
+
+    @cached_property
+    def item_count(self) -> int:
+        """Number of articles."""
+        return self.order.item_count
 
     @cached_property
     def placed(self) -> str:
@@ -141,7 +145,11 @@ class ShipmentView:
         self.carrier = shipment.carrier_name
         self.tracking_number = shipment.tracking_number
         self.tracking_url = shipment.tracking_url
-        self.partial = shipment.is_partial
+
+    @cached_property
+    def partial(self) -> bool:
+        """True when this parcel holds only part of the order."""
+        return self.shipment.is_partial
 
     @cached_property
     def shipped(self) -> str:

@@ -11,7 +11,7 @@ import unicodedata
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import email_validator
@@ -55,15 +55,15 @@ class Model(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    _computed_adapters: ClassVar[dict[str, TypeAdapter[Any]]]
-
     @model_validator(mode="wrap")
     @classmethod
     def _check_supplied_computed_fields(
         cls, data: Any, handler: ModelWrapValidatorHandler[Any]
     ) -> Any:
-        computed = cls.model_computed_fields
-        if not computed or not isinstance(data, dict) or not computed.keys() & data.keys():
+        # The class attribute, not the model_computed_fields property: this runs
+        # on every validation of every model.
+        computed = cls.__pydantic_computed_fields__
+        if not computed or not isinstance(data, dict) or not any(n in data for n in computed):
             return handler(data)
         supplied = {name: data[name] for name in computed if name in data}
         model = handler({k: v for k, v in data.items() if k not in computed})

@@ -26,7 +26,7 @@ from babel.support import NullTranslations
 from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
-from jinja2.runtime import Context
+from jinja2.runtime import Context, new_context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -311,7 +311,11 @@ def _new_context(template: jinja2.Template, context: Mapping[str, Any]) -> Conte
     if merged is None:
         merged = dict(template.globals)
         template._relationclient_globals = merged  # type: ignore[attr-defined]
-    return template.new_context({**merged, **context}, shared=True)
+    # Jinja's runtime function directly: Template.new_context would also walk the
+    # globals ChainMap again to note their names, which rendering never uses.
+    return new_context(
+        template.environment, template.name, template.blocks, {**merged, **context}, shared=True
+    )
 
 
 def render_with_blocks(
