@@ -15,6 +15,7 @@ import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +29,7 @@ from .i18n.catalogs import SHIPPED_LOCALES
 from .i18n.views import DelayView, OrderView, PromoView, ShipmentView
 from .messages import Email, Kind, Mailbox, Purpose, Sms, idempotency_key
 from .models import Customer, Delay, Order, Promo, Shipment, Shop
+from .phones import can_receive_sms
 from .rendering.environment import (
     build_environment,
     packaged_template_names,
@@ -238,11 +240,8 @@ class Composer:
             raise RenderError(f"{kind} needs a customer (customer=… or an order)")
         context["customer"] = customer
         chosen = negotiate_locale(locale or customer.locale, self.default_locale)
-        fmt = Formatter(
-            chosen,
-            customer.country,
-            customer.timezone or self.shop.timezone,
-            optimised=self.optimise,
+        fmt = _formatter(
+            chosen, customer.country, customer.timezone or self.shop.timezone, self.optimise
         )
         promo = context.get("promo")
         show_promo = promo is not None and customer.marketing_consent
@@ -359,22 +358,28 @@ class Composer:
             # The body starts with the shop's (often Latin) name: a right-to-left
             # mark makes phones lay the whole message out right to left.
             body = "\u200f" + body
-        try:
-            return Sms(
-                to=customer.phone,
-                sender=self.shop.sender or self.shop.name,
-                body=body,
-                kind=kind,
-                locale=chosen,
-                purpose=ctx["purpose"],
-                idempotency_key=idempotency_key(
-                    kind, self._event(kind, ctx), "sms", customer.phone
-                ),
-                created_at=datetime.now(UTC),
-                timezone=customer.timezone or self.shop.timezone,
+        # Every field comes from validated models or from this method, so the
+        # message is built without validating it again; the one rule the models
+        # do not already guarantee — a number that can receive SMS — is checked
+        # here, and an empty body (a merchant template that renders nothing) too.
+        if not can_receive_sms(customer.phone):
+            raise MessageError(
+                f"{kind} SMS: customer.phone {customer.phone} is not a mobile number "
+                "and cannot receive SMS"
             )
-        except ValidationError as exc:
-            raise MessageError(f"{kind} SMS cannot be sent: {exc}") from exc
+        if not body:
+            raise MessageError(f"{kind} SMS: the template rendered an empty body")
+        return Sms.model_construct(
+            to=customer.phone,
+            sender=self.shop.sender or self.shop.name,
+            body=body,
+            kind=kind,
+            locale=chosen,
+            purpose=ctx["purpose"],
+            idempotency_key=idempotency_key(kind, self._event(kind, ctx), "sms", customer.phone),
+            created_at=datetime.now(UTC),
+            timezone=customer.timezone or self.shop.timezone,
+        )
 
     def _check_size(self, html: str, kind: str) -> None:
         if len(html) * 4 <= self.html_size_limit:
@@ -395,6 +400,12 @@ class Composer:
     def locales(self) -> tuple[str, ...]:
         """The locales this composer can write in."""
         return SHIPPED_LOCALES
+
+
+@lru_cache(maxsize=1024)
+def _formatter(locale: str, country: str | None, timezone: str, optimised: bool) -> Formatter:
+    """One Formatter per reader profile: it holds no per-message state."""
+    return Formatter(locale, country, timezone, optimised=optimised)
 
 
 def _one_line(text: str) -> str:
