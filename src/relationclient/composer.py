@@ -210,7 +210,7 @@ class Composer:
         self, kind: Kind | str, locale: str | None, context: dict[str, Any]
     ) -> tuple[str, str, dict[str, Any]]:
         kind = str(kind.value if isinstance(kind, Kind) else kind)
-        if kind not in _REQUIRED and f"email/{kind}.html" not in self.template_names():
+        if kind not in _REQUIRED and not self._has_templates(kind):
             known = ", ".join(k.value for k in Kind)
             raise RenderError(f"unknown message kind {kind!r}; known kinds: {known}")
         secrets = [name for name in context if "password" in name.lower()]
@@ -274,6 +274,16 @@ class Composer:
         if promo is not None:
             context["offer"] = PromoView(promo, fmt)
         return kind, chosen, context
+
+    def _has_templates(self, kind: str) -> bool:
+        """Whether a kind outside :class:`Kind` has templates: the shop's own, or merchant's."""
+        names = (f"email/{kind}.html", f"sms/{kind}.txt")
+        return any(
+            name in self.template_names()
+            or name in (self._merchant or {})
+            or any((Path(d) / name).is_file() for d in self.template_dirs)
+            for name in names
+        )
 
     def _unsubscribe(self, customer: Customer) -> str:
         if callable(self.unsubscribe_url):

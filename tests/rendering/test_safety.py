@@ -158,3 +158,16 @@ def test_html_size_guard_refuses_or_warns() -> None:
         "order_confirmation", **samples.context("order_confirmation")
     )
     assert len(normal.html.encode()) < 100_000
+
+
+def test_a_shop_may_add_its_own_message_kind(tmp_path: Path) -> None:
+    (tmp_path / "sms").mkdir()
+    (tmp_path / "sms" / "back_in_stock.txt").write_text(
+        "{{ shop.name }}: {{ customer.first_name }}, it is back in stock!"
+    )
+    composer = Composer(samples.shop(), template_dirs=[tmp_path])
+    sms = composer.sms("back_in_stock", customer=samples.customer("fr"))
+    assert sms.body == "Maison Lumière: Camille, it is back in stock!"
+    assert sms.kind == "back_in_stock"
+    with pytest.raises(rc.RenderError, match="unknown message kind"):
+        composer.sms("never_heard_of", customer=samples.customer("fr"))
