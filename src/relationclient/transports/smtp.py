@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import smtplib
+import socket
 import ssl
 import threading
 from collections.abc import Iterable
@@ -124,6 +125,10 @@ class SMTPTransport(BaseTransport):
                 else smtplib.SMTP(*where, timeout=self.timeout)
             )
             try:
+                # SMTP is request and answer: without TCP_NODELAY, Nagle's algorithm
+                # and the server's delayed ACKs hold a message's last segment back.
+                if smtp.sock is not None:
+                    smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 # smtplib works the FQDN out with DNS lookups: once is enough.
                 self._local_hostname = smtp.local_hostname
                 smtp.ehlo_or_helo_if_needed()
