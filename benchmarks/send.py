@@ -12,7 +12,6 @@ delays every chunk by 10 ms each way, as a provider far away would.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import multiprocessing
 import smtplib
 import socket
@@ -26,13 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from relationclient import Email, samples
 from relationclient.composer import Composer
+from relationclient.testing import make_certificate
 from relationclient.transports import SMTPTransport
 
 
@@ -50,32 +46,6 @@ class _Counter:
         with self.shared.get_lock():
             self.shared.value += 1
         return "250 OK"
-
-
-def _certificate(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 def _free_port() -> int:
@@ -106,7 +76,7 @@ def smtp_server() -> Iterator[tuple[int, _Counter]]:
     context = multiprocessing.get_context("fork")
     shared, stop = context.Value("i", 0), context.Event()
     with tempfile.TemporaryDirectory() as tmp:
-        cert, key = _certificate(Path(tmp))
+        cert, key = make_certificate(Path(tmp))
         port = _free_port()
         process = context.Process(target=_serve, args=(cert, key, port, shared, stop))
         process.start()

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 
 from relationclient import samples
 from relationclient.cli import main
+from relationclient.testing import make_certificate
 
 from ..transports.smtp_server import (
     PASSWORD,
     USERNAME,
     SMTPServer,
     authenticate,
-    make_certificate,
     server_tls_context,
 )
 

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from .smtp_server import SMTPServer, authenticate, make_certificate, server_tls_context
+from relationclient.testing import make_certificate
+
+from .smtp_server import SMTPServer, authenticate, server_tls_context
 
 StartServer = Callable[..., SMTPServer]
 
