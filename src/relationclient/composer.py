@@ -278,8 +278,9 @@ class Composer:
     def _has_templates(self, kind: str) -> bool:
         """Whether a kind outside :class:`Kind` has templates: the shop's own, or merchant's."""
         names = (f"email/{kind}.html", f"sms/{kind}.txt")
+        packaged = self.template_names()
         return any(
-            name in self.template_names()
+            name in packaged
             or name in (self._merchant or {})
             or any((Path(d) / name).is_file() for d in self.template_dirs)
             for name in names

@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,10 +44,18 @@ T = TypeVar("T")
 
 def packaged_template_names() -> list[str]:
     """Names of the packaged templates (``email/order_confirmation.html``…), sorted."""
-    return sorted(
-        path.relative_to(PACKAGED_TEMPLATES).as_posix()
-        for path in PACKAGED_TEMPLATES.rglob("*")
-        if path.is_file() and path.suffix in (".html", ".txt", ".css")
+    return list(_packaged_template_names())
+
+
+@cache
+def _packaged_template_names() -> tuple[str, ...]:
+    # The installed package does not change while it runs: walk it once.
+    return tuple(
+        sorted(
+            path.relative_to(PACKAGED_TEMPLATES).as_posix()
+            for path in PACKAGED_TEMPLATES.rglob("*")
+            if path.is_file() and path.suffix in (".html", ".txt", ".css")
+        )
     )
 
 
