@@ -83,7 +83,7 @@ class Model(BaseModel):
         return model
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+CONTROL_CHARACTERS = _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
 def _single_line(value: str) -> str:

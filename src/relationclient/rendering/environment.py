@@ -15,7 +15,6 @@ One environment per locale (its gettext catalog installed, new-style), with:
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -32,6 +31,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from ..errors import RenderError
+from .compiled import TemplateCompiler
 from .inline import inline_template
 
 __all__ = ["PACKAGED_TEMPLATES", "build_environment", "packaged_template_names", "render_errors"]
@@ -194,31 +194,38 @@ class Fragments:
     the locale and the reader's country — the same for thousands of messages.
     Templates call them through ``once`` so each distinct output is rendered
     one time per environment. The macro and its arguments are the cache key, so
-    the result is exactly what calling the macro would give. Bounded (least
-    recently used) and thread-safe.
+    the result is exactly what calling the macro would give. Bounded (oldest
+    entries go first) and thread-safe.
+
+    Objects are keyed by identity, not by value: hashing a shop model field by
+    field would cost more than the macro. An entry keeps its arguments alive, so
+    an identity in the cache always names the object it was computed from.
     """
+
+    #: Keyed by value (1 and True are equal keys, so numbers go by identity).
+    _VALUES = (str, type(None))
 
     def __init__(self, enabled: bool = True, size: int = 512) -> None:
         self.enabled = enabled
         self.size = size
-        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._cache: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, name: str, macro: Callable[..., Any], *args: Any) -> Any:
         if not self.enabled:
             return macro(*args)
-        # The macro's own function is part of the key: a text and an HTML macro
-        # may share a name.
-        key = (name, getattr(macro, "_func", macro), *args)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
+        # The macro itself is part of the key: a text and an HTML macro may
+        # share a name.
+        values = self._VALUES
+        key = (name, id(macro), *(a if type(a) in values else id(a) for a in args))
+        entry = self._cache.get(key)  # one dict read: safe without the lock
+        if entry is not None:
+            return entry[1]
         value = macro(*args)
         with self._lock:
-            self._cache[key] = value
-            if len(self._cache) > self.size:
-                self._cache.popitem(last=False)
+            self._cache[key] = ((macro, *args), value)
+            while len(self._cache) > self.size:  # the oldest entry goes first
+                del self._cache[next(iter(self._cache))]
         return value
 
 
@@ -251,7 +258,9 @@ def build_environment(
     CSS-inlined once as they load (see :func:`inline_template`); without it,
     they render as written and the caller inlines each message.
     ``compile_gettext`` translates constant strings at load time
-    (:class:`CompiledGettext`).
+    (:class:`CompiledGettext`) and renders templates through
+    :class:`~relationclient.rendering.compiled.TemplateCompiler` (except in
+    the sandbox, where Jinja's checks must run).
     """
     packaged = jinja2.FileSystemLoader(PACKAGED_TEMPLATES)
     loaders: list[jinja2.BaseLoader] = []
@@ -278,6 +287,12 @@ def build_environment(
     env.filters["textlines"] = textlines
     env.globals["rule"] = "-" * 64
     env.globals["br"] = Markup("<br>")
+    compiler = (
+        TemplateCompiler(env, translations)
+        if compile_gettext and cls is jinja2.Environment
+        else None
+    )
+    env.extend(relationclient_compiler=compiler)
     return env
 
 
@@ -327,6 +342,25 @@ def _new_context(template: jinja2.Template, context: Mapping[str, Any]) -> Conte
     )
 
 
+def _compiled(
+    env: jinja2.Environment, name: str, context: Mapping[str, Any], blocks: tuple[str, ...]
+) -> tuple[str, list[str]] | None:
+    """Render through the compiled template; ``None`` when Jinja must render."""
+    compiler: TemplateCompiler | None = getattr(env, "relationclient_compiler", None)
+    if compiler is None:
+        return None
+    compiled = compiler.get(name)
+    if compiled is None:
+        return None
+    try:
+        return compiled.render({**compiler.globals, **context}, blocks)
+    except Exception:
+        # Jinja renders it again and gives its own result or error; a template
+        # that keeps needing this stays with Jinja.
+        compiler.failed(compiled)
+        return None
+
+
 def render_with_blocks(
     env: jinja2.Environment, name: str, context: Mapping[str, Any], blocks: Sequence[str]
 ) -> tuple[str, dict[str, str]]:
@@ -336,6 +370,9 @@ def render_with_blocks(
     context serves all three. Rendering the whole template first registers the
     blocks of every parent, so a block defined only in a parent is found too.
     """
+    fast = _compiled(env, name, context, tuple(blocks))
+    if fast is not None:
+        return fast[0], dict(zip(blocks, fast[1], strict=True))
     with render_errors(name):
         template = env.get_template(name)
         ctx = _new_context(template, context)
@@ -356,6 +393,9 @@ def render_with_blocks(
 
 def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
     """Render template ``name`` whole."""
+    fast = _compiled(env, name, context, ())
+    if fast is not None:
+        return fast[0]
     with render_errors(name):
         template = env.get_template(name)
         ctx = _new_context(template, context)

@@ -1,0 +1,912 @@
+"""Templates compiled to plain Python functions: Jinja's output at a fraction of its cost.
+
+Jinja compiles a template to Python too, but the code it writes goes through
+its runtime at every step — a context object to resolve each name, a
+``Macro`` object to bind each macro call's arguments, a generator resumed for
+every piece of output. For an order email that overhead, not the work, is
+most of the time.
+
+:class:`TemplateCompiler` translates the parsed template (Jinja's own parser,
+with the environment's extensions, loaders and CSS inlining) into Python
+functions that append strings to a list: names are dictionary look-ups,
+local variables are Python locals, macros are functions, constant
+expressions are folded the way Jinja folds them. Every step keeps Jinja's
+semantics — the same ``getattr``-then-item look-up, the same escaping, the
+same ``Undefined`` objects, the same calling convention for filters and
+``pass_context`` gettext.
+
+Two guarantees keep it honest:
+
+* templates using a construct outside the supported subset (``super()``,
+  call blocks, ``{% with %}``, recursive loops, macros with ``caller``…) are
+  not compiled: :meth:`TemplateCompiler.get` returns ``None`` and Jinja
+  renders them;
+* any exception while a compiled template renders is never shown: the
+  caller renders the template again with Jinja, whose result — or error,
+  with its template name and line — is the one returned.
+
+The test suite renders every packaged template, in every locale, and a corpus
+of shop-style templates through both paths and requires identical bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import count
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.compiler import find_undeclared
+from jinja2.nodes import EvalContext
+from jinja2.runtime import LoopContext, markup_join, new_context, str_join
+from jinja2.utils import _PassArg
+from markupsafe import Markup, escape
+
+__all__ = ["CompiledTemplate", "TemplateCompiler", "Unsupported"]
+
+
+class Unsupported(Exception):
+    """The template uses a construct the compiler leaves to Jinja."""
+
+
+Writer = Callable[[str], None]
+Blocks = dict[str, Callable[..., None]]
+
+_BINARY = {
+    nodes.Add: "+",
+    nodes.Sub: "-",
+    nodes.Mul: "*",
+    nodes.Div: "/",
+    nodes.FloorDiv: "//",
+    nodes.Mod: "%",
+    nodes.Pow: "**",
+}
+_UNARY = {nodes.Neg: "-", nodes.Pos: "+", nodes.Not: "not "}
+_COMPARE = {
+    "eq": "==",
+    "ne": "!=",
+    "gt": ">",
+    "gteq": ">=",
+    "lt": "<",
+    "lteq": "<=",
+    "in": "in",
+    "notin": "not in",
+}
+# Names Jinja gives a meaning the compiled functions do not reproduce.
+_SPECIAL_NAMES = frozenset({"super", "self", "caller", "varargs", "kwargs", "loop"})
+_I18N_NAMES = ("_", "gettext", "ngettext", "pgettext", "npgettext")
+_PLAIN_CONSTANTS = (str, int, float, bool, type(None))
+_NOT_AN_ATTRIBUTE = object()
+# Folded values a render could change: built again each time, as Jinja's code does.
+_MUTABLE = object()
+_MUTABLE_TYPES = (list, dict, set, bytearray, type(_MUTABLE))
+
+
+try:
+    # markupsafe's escaping of a plain string, in C, without the Markup around it.
+    from markupsafe._speedups import _escape_inner as _escape_str
+except ImportError:  # pragma: no cover - markupsafe without its C extension
+
+    def _escape_str(value: str, /) -> str:
+        # markupsafe's own replacements, in its order.
+        return (
+            value.replace("&", "&amp;")
+            .replace(">", "&gt;")
+            .replace("<", "&lt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
+
+
+def escape_text(value: Any) -> str:
+    """The text of ``markupsafe.escape(value)``, without building a ``Markup`` when avoidable."""
+    if type(value) is str:
+        return _escape_str(value)
+    if type(value) is Markup:
+        return value  # already safe
+    if type(value) is int:
+        return str(value)  # digits need no escaping
+    return str(escape(value))
+
+
+_FIELD = re.compile(r"%(?:\((\w+)\)s|%)")
+
+
+def _format_pieces(pattern: str) -> list[str] | None:
+    """``"a %(x)s b"`` as ``["a ", "x", " b"]`` (text, name, text…), or None.
+
+    Only patterns made of ``%(name)s`` fields and ``%%`` are split: anything
+    else is left to the ``%`` operator itself.
+    """
+    pieces, text, last = [], [], 0
+    for match in _FIELD.finditer(pattern):
+        text.append(pattern[last : match.start()])
+        last = match.end()
+        if match.group(1) is None:
+            text.append("%")
+        else:
+            pieces += ["".join(text), match.group(1)]
+            text = []
+    text.append(pattern[last:])
+    if "%" in _FIELD.sub("", pattern):
+        return None
+    return [*pieces, "".join(text)]
+
+
+class CompiledMacro:
+    """A macro as a Python function, called as Jinja calls its ``Macro`` objects.
+
+    Arguments are bound the same way (missing ones become ``Undefined`` or
+    their constant default), and the result is ``Markup`` when the calling
+    template escapes — or, called from Python (``once``), when the defining
+    template does.
+    """
+
+    __slots__ = (
+        "arguments",
+        "autoescape",
+        "defaults",
+        "environment",
+        "function",
+        "name",
+        "required",
+        "tail",
+    )
+
+    def __init__(
+        self,
+        environment: jinja2.Environment,
+        name: str,
+        function: Callable[..., str],
+        arguments: tuple[str, ...],
+        defaults: dict[str, Any],
+        autoescape: bool,
+    ) -> None:
+        self.environment = environment
+        self.name = name
+        self.function = function
+        self.arguments = arguments
+        self.defaults = defaults
+        self.autoescape = autoescape
+        # Defaults are always the trailing parameters.
+        self.required = len(arguments) - len(defaults)
+        self.tail = tuple(defaults[name] for name in arguments[self.required :])
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+        """The argument list Jinja's ``Macro.__call__`` would pass its function."""
+        arguments = list(args[: len(self.arguments)])
+        for name in self.arguments[len(arguments) :]:
+            if name in kwargs:
+                arguments.append(kwargs.pop(name))
+            elif name in self.defaults:
+                arguments.append(self.defaults[name])
+            else:
+                arguments.append(
+                    self.environment.undefined(f"parameter {name!r} was not provided", name=name)
+                )
+        if kwargs:
+            raise TypeError(f"macro {self.name!r} takes no keyword argument {next(iter(kwargs))!r}")
+        if len(args) > len(self.arguments):
+            raise TypeError(
+                f"macro {self.name!r} takes not more than {len(self.arguments)} argument(s)"
+            )
+        return arguments
+
+    def invoke(self, autoescape: bool, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Call with ``autoescape`` deciding whether the result is ``Markup``."""
+        if kwargs or len(args) != len(self.arguments):
+            if not kwargs and self.required <= len(args) < len(self.arguments):
+                args += self.tail[len(args) - self.required :]
+            else:
+                args = tuple(self.bind(args, dict(kwargs)))
+        result = self.function(*args)
+        return Markup(result) if autoescape else result
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], EvalContext):
+            return self.invoke(args[0].autoescape, args[1:], kwargs)
+        return self.invoke(self.autoescape, args, kwargs)
+
+
+class _Module:
+    """What ``{% import "x" as m %}`` binds: the template's exported macros and variables."""
+
+    def __init__(self, name: str, exports: dict[str, Any]) -> None:
+        self.__name = name
+        self.__dict__.update(exports)
+
+    def __repr__(self) -> str:
+        return f"<compiled template module {self.__name!r}>"
+
+
+@dataclass
+class CompiledTemplate:
+    """One template as Python functions; render with :meth:`render`."""
+
+    name: str
+    root: Callable[[dict[str, Any], Writer, Blocks], None]
+    blocks: Blocks
+    namespace: type[dict[str, Any]]
+    failures: int = 0
+
+    def render(self, context: dict[str, Any], blocks: tuple[str, ...] = ()) -> tuple[str, list[str]]:
+        """The whole template from ``context``, then each of ``blocks`` alone."""
+        ns = self.namespace(context)
+        out: list[str] = []
+        self.root(ns, out.append, self.blocks)
+        whole = "".join(out)
+        parts = []
+        for name in blocks:
+            out.clear()
+            self.blocks[name](ns, out.append, self.blocks)
+            parts.append("".join(out))
+        return whole, parts
+
+
+@dataclass
+class _Scope:
+    """Names bound in one Python function scope (loop body, block, macro)."""
+
+    parent: _Scope | None
+    names: dict[str, str] = field(default_factory=dict)
+    toplevel: bool = False  # template or module top level: assignments go to ``ns``
+    #: Names read here before any assignment here: assigning one later would
+    #: make a loop body read a different variable on its next pass.
+    outer_reads: set[str] = field(default_factory=set)
+
+    def lookup(self, name: str) -> str | None:
+        scope: _Scope | None = self
+        while scope is not None:
+            if name in scope.names:
+                return scope.names[name]
+            scope.outer_reads.add(name)
+            scope = scope.parent
+        return None
+
+    def has_locals(self) -> bool:
+        scope: _Scope | None = self
+        while scope is not None:
+            if scope.names:
+                return True
+            scope = scope.parent
+        return False
+
+
+class _Writer:
+    """Python source, line by line, with indentation."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.level = 0
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " * self.level + text)
+
+
+class _CodeGenerator:
+    """Translates one parsed template into the source of a Python module."""
+
+    def __init__(self, compiler: TemplateCompiler, name: str, module: bool) -> None:
+        self.compiler = compiler
+        self.env = compiler.environment
+        self.name = name
+        self.module = module
+        self.eval_ctx = EvalContext(self.env, name)
+        self.autoescape = bool(self.eval_ctx.autoescape)
+        self.globals: dict[str, Any] = {}
+        self.src = _Writer()
+        self.ids = count()
+        self.extends: str | None = None
+        self.after_extends = False
+        self.blocks: dict[str, str] = {}
+        self.exported: set[str] = set()  # top-level macros and assignments
+        self.pending: list[str] = []  # constant output waiting to be written
+
+    # -- helpers --------------------------------------------------------------------------
+    def bind(self, value: Any, prefix: str = "k") -> str:
+        """A module-global name for ``value`` (constants, filters, helpers)."""
+        for key, bound in self.globals.items():
+            if bound is value and key.startswith(prefix):
+                return key
+        key = f"{prefix}{next(self.ids)}"
+        self.globals[key] = value
+        return key
+
+    def const(self, value: Any) -> str:
+        if type(value) in _PLAIN_CONSTANTS:
+            return repr(value)
+        return self.bind(value)
+
+    def local(self, scope: _Scope, name: str) -> str:
+        if name in scope.outer_reads:
+            raise Unsupported(f"{name!r} is read before it is assigned in the same scope")
+        python = f"l{next(self.ids)}_{name}"
+        scope.names[name] = python
+        return python
+
+    def flush(self) -> None:
+        if self.pending:
+            self.src.line(f"w({''.join(self.pending)!r})")
+            self.pending.clear()
+
+    def write(self, code: str) -> None:
+        self.flush()
+        self.src.line(code)
+
+    # -- template -------------------------------------------------------------------------
+    def template(self, tree: nodes.Template) -> None:
+        for block in tree.find_all(nodes.Block):
+            if block.scoped or block.required:
+                raise Unsupported("scoped or required block")
+        for node in tree.find_all((nodes.If, nodes.For, nodes.Macro)):
+            if any(True for _ in node.find_all(nodes.Block)):
+                raise Unsupported("block inside a loop, condition or macro")
+        top = _Scope(None, toplevel=True)
+        entry = "init" if self.module else "root"
+        self.write(f"def {entry}(ns, w, blocks):")
+        self.src.level += 1
+        self.statements(tree.body, top)
+        if self.extends is not None:
+            parent = self.compiler.compile(self.extends, module=False)
+            self.write(f"{self.bind(parent.root, 'p')}(ns, w, blocks)")
+        self.write("pass")
+        self.src.level -= 1
+        for block in tree.find_all(nodes.Block):
+            function = f"block_{block.name}"
+            self.blocks[block.name] = function
+            self.write(f"def {function}(ns, w, blocks):")
+            self.src.level += 1
+            self.statements(block.body, _Scope(None))
+            self.write("pass")
+            self.src.level -= 1
+
+    def statements(self, body: list[nodes.Node], scope: _Scope) -> None:
+        for node in body:
+            self.statement(node, scope)
+        self.flush()
+
+    def statement(self, node: nodes.Node, scope: _Scope) -> None:
+        method = getattr(self, f"stmt_{type(node).__name__}", None)
+        if method is None:
+            raise Unsupported(type(node).__name__)
+        method(node, scope)
+
+    def suppressed(self, scope: _Scope) -> bool:
+        """Top-level output of a module, or after ``{% extends %}``, is not rendered."""
+        return scope.toplevel and (self.module or self.after_extends)
+
+    def stmt_Output(self, node: nodes.Output, scope: _Scope) -> None:
+        if self.suppressed(scope):
+            return
+        for child in node.nodes:
+            try:
+                value = child.as_const(self.eval_ctx)
+                if self.autoescape:
+                    value = escape(value)
+                self.pending.append(str(value))
+                continue
+            except Exception:  # noqa: S112 - Jinja's rule: not constant, evaluate when rendering
+                pass
+            if not self.formatted(child, scope):
+                wrap = self.bind(escape_text, "e") if self.autoescape else "str"
+                self.write(f"w({wrap}({self.expr(child, scope)}))")
+
+    def formatted(self, node: nodes.Expr, scope: _Scope) -> bool:
+        """Write ``"text %(name)s" % {"name": value}`` (a compiled gettext) piece by piece.
+
+        The same text as the ``%`` operator gives: with a ``Markup`` pattern
+        each value is escaped (``Markup.__mod__``), with a ``str`` pattern in a
+        text template each is ``str()``-ed. Every value is evaluated, in order,
+        before anything is written, as the dictionary would be.
+        """
+        if not isinstance(node, nodes.Mod) or not isinstance(node.right, nodes.Dict):
+            return False
+        try:
+            pattern = node.left.as_const(self.eval_ctx)
+        except Exception:  # noqa: BLE001 - not a constant pattern
+            return False
+        if type(pattern) is not (Markup if self.autoescape else str):
+            return False
+        keys = [pair.key for pair in node.right.items]
+        if not all(isinstance(k, nodes.Const) and isinstance(k.value, str) for k in keys):
+            return False
+        names = [k.value for k in keys]  # type: ignore[attr-defined]
+        pieces = _format_pieces(str(pattern))
+        if pieces is None or len(set(names)) != len(names):
+            return False
+        if not set(pieces[1::2]) <= set(names):
+            return False  # a missing name: the operator raises, Jinja reports it
+        values = {}
+        for name, pair in zip(names, node.right.items, strict=True):
+            values[name] = f"t{next(self.ids)}"
+            self.write(f"{values[name]} = {self.expr(pair.value, scope)}")
+        wrap = self.bind(escape_text, "e") if self.autoescape else "str"
+        for index, piece in enumerate(pieces):
+            if index % 2 == 0:
+                if piece:
+                    self.pending.append(piece)
+            else:
+                self.write(f"w({wrap}({values[piece]}))")
+        return True
+
+    def stmt_Extends(self, node: nodes.Extends, scope: _Scope) -> None:
+        if not scope.toplevel or self.extends is not None or self.module:
+            raise Unsupported("extends not at the top level")
+        if not isinstance(node.template, nodes.Const) or not isinstance(node.template.value, str):
+            raise Unsupported("extends with a computed name")
+        self.extends = node.template.value
+        self.after_extends = True
+
+    def stmt_Block(self, node: nodes.Block, scope: _Scope) -> None:
+        if self.suppressed(scope):
+            return
+        self.write(f"blocks[{node.name!r}](ns, w, blocks)")
+
+    def stmt_If(self, node: nodes.If, scope: _Scope) -> None:
+        if not scope.toplevel:
+            for assign in node.find_all((nodes.Assign, nodes.Import, nodes.FromImport)):
+                raise Unsupported("assignment inside a condition")
+        self.write(f"if {self.expr(node.test, scope)}:")
+        self.body(node.body, scope)
+        for branch in node.elif_:
+            self.write(f"elif {self.expr(branch.test, scope)}:")
+            self.body(branch.body, scope)
+        if node.else_:
+            self.write("else:")
+            self.body(node.else_, scope)
+
+    def body(self, body: list[nodes.Node], scope: _Scope) -> None:
+        self.src.level += 1
+        self.statements(body, scope)
+        self.write("pass")
+        self.src.level -= 1
+
+    def stmt_For(self, node: nodes.For, scope: _Scope) -> None:
+        if node.recursive:
+            raise Unsupported("recursive loop")
+        inner = _Scope(scope)
+        target = self.target(node.target, inner)
+        iterable = self.expr(node.iter, scope)
+        if node.test is not None:
+            # Evaluated first, in this scope: the generator's own scope may not
+            # hold the assignment expressions of compiled look-ups.
+            items = f"t{next(self.ids)}"
+            self.write(f"{items} = {iterable}")
+            test_scope = _Scope(scope, dict(inner.names))
+            iterable = f"({target} for {target} in {items} if {self.expr(node.test, test_scope)})"
+        extended = "loop" in find_undeclared(node.iter_child_nodes(only=("body",)), ("loop",))
+        flag = f"t{next(self.ids)}"
+        if node.else_:
+            self.write(f"{flag} = 1")
+        if extended:
+            loop = self.local(inner, "loop")
+            loop_context = self.bind(LoopContext, "c")
+            undefined = self.bind(self.env.undefined, "u")
+            self.write(f"for {target}, {loop} in {loop_context}({iterable}, {undefined}):")
+        else:
+            self.write(f"for {target} in {iterable}:")
+        self.src.level += 1
+        self.statements(node.body, inner)
+        if node.else_:
+            self.write(f"{flag} = 0")
+        self.write("pass")
+        self.src.level -= 1
+        if node.else_:
+            self.write(f"if {flag}:")
+            self.body(node.else_, _Scope(scope))
+
+    def target(self, node: nodes.Node, scope: _Scope) -> str:
+        if isinstance(node, nodes.Name):
+            if node.name in _SPECIAL_NAMES:
+                raise Unsupported(f"assignment to {node.name}")
+            return self.local(scope, node.name)
+        if isinstance(node, nodes.Tuple) and all(isinstance(n, nodes.Name) for n in node.items):
+            names = [self.target(item, scope) for item in node.items]
+            return "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
+        raise Unsupported("assignment target")
+
+    def store(self, names: list[str], value: str, scope: _Scope, export: bool = True) -> None:
+        """Assign ``value`` to Jinja names: ``ns`` at top level, Python locals elsewhere."""
+        if scope.toplevel:
+            if export:
+                self.exported.update(n for n in names if not n.startswith("_"))
+            if len(names) == 1:
+                self.write(f"ns[{names[0]!r}] = {value}")
+            else:
+                temp = f"t{next(self.ids)}"
+                self.write(f"{temp} = {value}")
+                targets = ", ".join(f"ns[{n!r}]" for n in names)
+                self.write(f"{targets}, = {temp}")
+            return
+        for name in names:
+            if name in _SPECIAL_NAMES:
+                raise Unsupported(f"assignment to {name}")
+        targets = [self.local(scope, name) for name in names]
+        if len(targets) == 1:
+            self.write(f"{targets[0]} = {value}")
+        else:
+            self.write(f"{', '.join(targets)}, = {value}")
+
+    def stmt_Assign(self, node: nodes.Assign, scope: _Scope) -> None:
+        value = self.expr(node.node, scope)
+        if isinstance(node.target, nodes.Name):
+            self.store([node.target.name], value, scope)
+        elif isinstance(node.target, nodes.Tuple) and all(
+            isinstance(n, nodes.Name) for n in node.target.items
+        ):
+            self.store([n.name for n in node.target.items], value, scope)
+        else:
+            raise Unsupported("assignment target")
+
+    def module_name(self, node: nodes.Expr) -> str:
+        if not isinstance(node, nodes.Const) or not isinstance(node.value, str):
+            raise Unsupported("import of a computed name")
+        return node.value
+
+    def stmt_Import(self, node: nodes.Import, scope: _Scope) -> None:
+        if node.with_context:
+            raise Unsupported("import with context")
+        module = self.compiler.module(self.module_name(node.template))
+        self.store([node.target], self.bind(module, "m"), scope, export=False)
+
+    def stmt_FromImport(self, node: nodes.FromImport, scope: _Scope) -> None:
+        if node.with_context:
+            raise Unsupported("import with context")
+        module = self.compiler.module(self.module_name(node.template))
+        for item in node.names:
+            name, alias = item if isinstance(item, tuple) else (item, item)
+            if name.startswith("_") or not hasattr(module, name):
+                raise Unsupported(f"import of a missing name {name!r}")
+            self.store([alias], self.bind(getattr(module, name)), scope, export=False)
+
+    def stmt_Include(self, node: nodes.Include, scope: _Scope) -> None:
+        if not node.with_context or node.ignore_missing or scope.has_locals():
+            raise Unsupported("include form")
+        if self.suppressed(scope):
+            return
+        included = self.compiler.compile(self.module_name(node.template), module=False)
+        root = self.bind(included.root, "p")
+        blocks = self.bind(included.blocks, "b")
+        namespace = self.bind(included.namespace, "n")
+        self.write(f"{root}({namespace}(ns), w, {blocks})")
+
+    def stmt_Macro(self, node: nodes.Macro, scope: _Scope) -> None:
+        if not scope.toplevel:
+            raise Unsupported("macro outside the top level")
+        if find_undeclared(node.body, ("caller", "varargs", "kwargs")):
+            raise Unsupported("macro using caller, varargs or kwargs")
+        inner = _Scope(scope)
+        params = [self.target(arg, inner) for arg in node.args]
+        arguments = tuple(arg.name for arg in node.args)
+        defaults: dict[str, Any] = {}
+        for arg, default in zip(node.args[len(node.args) - len(node.defaults) :], node.defaults):
+            try:
+                defaults[arg.name] = default.as_const(self.eval_ctx)
+            except Exception as exc:
+                raise Unsupported("macro default that is not a constant") from exc
+        function = f"f{next(self.ids)}_{node.name}"
+        self.write(f"def {function}({', '.join(params)}):")
+        self.src.level += 1
+        self.write("o = []")
+        self.write("w = o.append")
+        self.statements(node.body, inner)
+        self.write("return ''.join(o)")
+        self.src.level -= 1
+        macro = self.bind(CompiledMacro, "c")
+        env = self.bind(self.env, "v")
+        self.store(
+            [node.name],
+            f"{macro}({env}, {node.name!r}, {function}, {arguments!r}, "
+            f"{self.bind(defaults, 'd')}, {self.autoescape!r})",
+            scope,
+        )
+
+    # -- expressions ----------------------------------------------------------------------
+    def expr(self, node: nodes.Expr, scope: _Scope) -> str:
+        try:
+            value = node.as_const(self.eval_ctx)
+        except Exception:  # noqa: BLE001 - not constant: compile it
+            value = _MUTABLE
+        if type(value) not in _MUTABLE_TYPES:
+            return self.const(value)
+        method = getattr(self, f"expr_{type(node).__name__}", None)
+        if method is None:
+            if type(node) in _BINARY:
+                left, right = self.expr(node.left, scope), self.expr(node.right, scope)  # type: ignore[attr-defined]
+                return f"({left} {_BINARY[type(node)]} {right})"
+            if type(node) in _UNARY:
+                return f"({_UNARY[type(node)]}{self.expr(node.node, scope)})"  # type: ignore[attr-defined]
+            raise Unsupported(type(node).__name__)
+        result: str = method(node, scope)
+        return result
+
+    def expr_Name(self, node: nodes.Name, scope: _Scope) -> str:
+        local = scope.lookup(node.name)
+        if local is not None:
+            return local
+        if node.name in _SPECIAL_NAMES:
+            raise Unsupported(f"special name {node.name}")
+        return f"ns[{node.name!r}]"
+
+    def expr_Getattr(self, node: nodes.Getattr, scope: _Scope) -> str:
+        # getattr() with a default, inline; ga() (Environment.getattr) only
+        # when the attribute is missing: an item, or Undefined.
+        obj, value = f"t{next(self.ids)}", f"t{next(self.ids)}"
+        return (
+            f"({value} if ({value} := getattr(({obj} := {self.expr(node.node, scope)}), "
+            f"{node.attr!r}, NA)) is not NA else ga({obj}, {node.attr!r}))"
+        )
+
+    def expr_Getitem(self, node: nodes.Getitem, scope: _Scope) -> str:
+        if isinstance(node.arg, nodes.Slice):
+            raise Unsupported("slice")
+        return f"gi({self.expr(node.node, scope)}, {self.expr(node.arg, scope)})"
+
+    def arguments(self, node: nodes.Call | nodes.Filter | nodes.Test, scope: _Scope) -> str:
+        if node.dyn_args is not None or node.dyn_kwargs is not None:
+            raise Unsupported("*args or **kwargs in a call")
+        parts = [self.expr(arg, scope) for arg in node.args]
+        parts += [f"{kw.key}={self.expr(kw.value, scope)}" for kw in node.kwargs]
+        return "".join(f", {part}" for part in parts)
+
+    def expr_Call(self, node: nodes.Call, scope: _Scope) -> str:
+        here = self.bind(self.eval_ctx, "x")
+        return f"call(ns, {here}, {self.expr(node.node, scope)}{self.arguments(node, scope)})"
+
+    def _function(self, kind: str, function: Any) -> str:
+        pass_arg = _PassArg.from_obj(function)
+        bound = self.bind(function, "f")
+        if pass_arg is None:
+            return f"{bound}("
+        if pass_arg is _PassArg.eval_context:
+            return f"{bound}({self.bind(self.eval_ctx, 'x')}, "
+        if pass_arg is _PassArg.environment:
+            return f"{bound}({self.bind(self.env, 'v')}, "
+        raise Unsupported(f"{kind} that needs the context")
+
+    def expr_Filter(self, node: nodes.Filter, scope: _Scope) -> str:
+        function = self.env.filters.get(node.name)
+        if function is None or node.node is None:
+            raise Unsupported(f"filter {node.name}")
+        value = self.expr(node.node, scope)
+        return f"{self._function('filter', function)}{value}{self.arguments(node, scope)})"
+
+    def expr_Test(self, node: nodes.Test, scope: _Scope) -> str:
+        function = self.env.tests.get(node.name)
+        if function is None:
+            raise Unsupported(f"test {node.name}")
+        value = self.expr(node.node, scope)
+        return f"{self._function('test', function)}{value}{self.arguments(node, scope)})"
+
+    def expr_Concat(self, node: nodes.Concat, scope: _Scope) -> str:
+        join = self.bind(markup_join if self.autoescape else str_join, "j")
+        return f"{join}(({''.join(self.expr(n, scope) + ', ' for n in node.nodes)}))"
+
+    def expr_And(self, node: nodes.And, scope: _Scope) -> str:
+        return f"({self.expr(node.left, scope)} and {self.expr(node.right, scope)})"
+
+    def expr_Or(self, node: nodes.Or, scope: _Scope) -> str:
+        return f"({self.expr(node.left, scope)} or {self.expr(node.right, scope)})"
+
+    def expr_Compare(self, node: nodes.Compare, scope: _Scope) -> str:
+        parts = [self.expr(node.expr, scope)]
+        for operand in node.ops:
+            parts += [_COMPARE[operand.op], self.expr(operand.expr, scope)]
+        return f"({' '.join(parts)})"
+
+    def expr_CondExpr(self, node: nodes.CondExpr, scope: _Scope) -> str:
+        if node.expr2 is None:
+            raise Unsupported("conditional expression without else")
+        test = self.expr(node.test, scope)
+        return f"({self.expr(node.expr1, scope)} if {test} else {self.expr(node.expr2, scope)})"
+
+    def expr_Tuple(self, node: nodes.Tuple, scope: _Scope) -> str:
+        return f"({''.join(self.expr(n, scope) + ', ' for n in node.items)})"
+
+    def expr_List(self, node: nodes.List, scope: _Scope) -> str:
+        return f"[{', '.join(self.expr(n, scope) for n in node.items)}]"
+
+    def expr_Dict(self, node: nodes.Dict, scope: _Scope) -> str:
+        pairs = (f"{self.expr(p.key, scope)}: {self.expr(p.value, scope)}" for p in node.items)
+        return "{" + ", ".join(pairs) + "}"
+
+    def expr_MarkSafe(self, node: nodes.MarkSafe, scope: _Scope) -> str:
+        return f"{self.bind(Markup, 'c')}({self.expr(node.expr, scope)})"
+
+    def expr_MarkSafeIfAutoescape(self, node: nodes.MarkSafeIfAutoescape, scope: _Scope) -> str:
+        if self.autoescape:
+            return f"{self.bind(Markup, 'c')}({self.expr(node.expr, scope)})"
+        return self.expr(node.expr, scope)
+
+
+class TemplateCompiler:
+    """Compiles an environment's templates on first use and keeps them.
+
+    :meth:`get` gives the compiled template, or ``None`` for a template Jinja
+    must render (an unsupported construct, or a sandboxed environment).
+    """
+
+    #: Renders that fell back to Jinja after which a template stays with Jinja.
+    MAX_FAILURES = 8
+
+    def __init__(self, environment: jinja2.Environment, translations: Any = None) -> None:
+        """``translations``: the catalog installed new-style in ``environment``, if any."""
+        self.environment = environment
+        self.translations = translations
+        self._templates: dict[str, CompiledTemplate | None] = {}
+        self._compiled: dict[tuple[str, bool], Any] = {}
+        self._lock = threading.RLock()
+        undefined = environment.undefined
+        self.namespace: type[dict[str, Any]] = type(
+            "Namespace",
+            (dict,),
+            {"__slots__": (), "__missing__": lambda self, key: undefined(name=key)},
+        )
+        self.helpers = self._helpers()
+        #: The environment's globals, under each render's context; taken when
+        #: the first template compiles (globals do not change after that).
+        self.globals: dict[str, Any] = {}
+
+    def get(self, name: str) -> CompiledTemplate | None:
+        """The compiled template ``name``, or ``None`` when Jinja must render it."""
+        try:
+            return self._templates[name]
+        except KeyError:
+            pass
+        with self._lock:
+            if not self.globals:
+                self.globals = dict(self.environment.globals)
+            if name not in self._templates:
+                try:
+                    template: CompiledTemplate | None = self.compile(name, module=False)
+                except Unsupported:
+                    template = None
+                except Exception:  # noqa: BLE001 - Jinja will report it, with its line
+                    template = None
+                self._templates[name] = template
+        return self._templates[name]
+
+    def failed(self, template: CompiledTemplate) -> None:
+        """A render of ``template`` failed and goes to Jinja."""
+        template.failures += 1
+        if template.failures >= self.MAX_FAILURES:
+            self._templates[template.name] = None
+
+    def compile(self, name: str, module: bool) -> Any:
+        """Compile ``name`` as a rendered template, or as an imported module."""
+        key = (name, module)
+        if key in self._compiled:
+            result = self._compiled[key]
+            if result is None:
+                raise Unsupported(f"{name} is being compiled (recursive import or extends)")
+            return result
+        self._compiled[key] = None
+        try:
+            env = self.environment
+            source, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+            tree = env.parse(source, name, filename)
+            generator = _CodeGenerator(self, name, module)
+            generator.template(tree)
+            code = "\n".join(generator.src.lines)
+            namespace: dict[str, Any] = {**self.helpers, **generator.globals}
+            exec(compile(code, f"<compiled {name}>", "exec"), namespace)  # noqa: S102
+            blocks = {block: namespace[function] for block, function in generator.blocks.items()}
+            if module:
+                ns = self.namespace(env.globals)
+                namespace["init"](ns, lambda _: None, {})
+                result: Any = _Module(name, {k: ns[k] for k in generator.exported})
+            else:
+                if generator.extends is not None:
+                    parent = self.compile(generator.extends, module=False)
+                    blocks = {**parent.blocks, **blocks}
+                result = CompiledTemplate(name, namespace["root"], blocks, self.namespace)
+        except BaseException:
+            del self._compiled[key]
+            raise
+        self._compiled[key] = result
+        return result
+
+    def module(self, name: str) -> _Module:
+        result: _Module = self.compile(name, module=True)
+        return result
+
+    def _helpers(self) -> dict[str, Any]:
+        env = self.environment
+        undefined = env.undefined
+        i18n = {id(env.globals[n]) for n in _I18N_NAMES if n in env.globals}
+        fast_i18n = self._i18n()
+
+        def ga(obj: Any, attribute: str) -> Any:
+            # Environment.getattr: the attribute, else the item, else Undefined.
+            try:
+                return getattr(obj, attribute)
+            except AttributeError:
+                pass
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError, AttributeError):
+                return undefined(obj=obj, name=attribute)
+
+        def gi(obj: Any, argument: Any) -> Any:
+            # Environment.getitem: the item, else the attribute, else Undefined.
+            try:
+                return obj[argument]
+            except (AttributeError, TypeError, LookupError):
+                if isinstance(argument, str):
+                    try:
+                        return getattr(obj, argument)
+                    except AttributeError:
+                        pass
+                return undefined(obj=obj, name=argument)
+
+        def call(ns: dict[str, Any], here: EvalContext, obj: Any, *args: Any, **kwargs: Any) -> Any:
+            # Context.call, for the callables the compiled code can serve; ``here``
+            # is the calling template's evaluation context.
+            if type(obj) is CompiledMacro:
+                return obj.invoke(here.autoescape, args, kwargs)
+            if hasattr(obj, "__call__") and _PassArg.from_obj(obj.__call__) is not None:  # noqa: B004
+                obj = obj.__call__
+            pass_arg = _PassArg.from_obj(obj)
+            if pass_arg is _PassArg.context:
+                fast = fast_i18n.get(id(obj))
+                if fast is not None:
+                    return fast(ns, here, *args, **kwargs)
+                if id(obj) not in i18n:
+                    raise Unsupported("a function that needs the template context")
+                context = new_context(env, None, {}, ns, shared=True)
+                context.eval_ctx = here
+                return context.call(obj, *args, **kwargs)
+            if pass_arg is _PassArg.eval_context:
+                args = (here, *args)
+            elif pass_arg is _PassArg.environment:
+                args = (env, *args)
+            try:
+                return obj(*args, **kwargs)
+            except StopIteration:
+                return undefined("value was undefined because a callable raised a StopIteration")
+
+        self._call = call
+        return {"ga": ga, "gi": gi, "call": call, "NA": _NOT_AN_ATTRIBUTE}
+
+    def _i18n(self) -> dict[int, Callable[..., Any]]:
+        """Jinja's new-style ``gettext``, ``ngettext`` and ``_``, minus the context.
+
+        Each does what ``jinja2.ext`` does with the catalog it installed: look
+        the text up, make it ``Markup`` in an escaping template, then ``%`` the
+        variables in. Used only when the environment's globals are exactly the
+        functions installed for ``translations``.
+        """
+        env, translations = self.environment, self.translations
+        if translations is None or not env.globals.get("ngettext"):
+            return {}
+        # A catalog does not change once loaded: its answers are kept.
+        lookup = lru_cache(4096)(getattr(translations, "ugettext", None) or translations.gettext)
+        plural = lru_cache(4096)(getattr(translations, "ungettext", None) or translations.ngettext)
+
+        def gettext(ns: dict[str, Any], here: EvalContext, string: str, **variables: Any) -> Any:
+            text = lookup(string)
+            return (Markup(text) if here.autoescape else text) % variables
+
+        def ngettext(
+            ns: dict[str, Any], here: EvalContext, singular: str, plural_: str, num: int, **variables: Any
+        ) -> Any:
+            variables.setdefault("num", num)
+            text = plural(singular, plural_, num)
+            return (Markup(text) if here.autoescape else text) % variables
+
+        def alias(ns: dict[str, Any], here: EvalContext, *args: Any, **kwargs: Any) -> Any:
+            return self._call(ns, here, ns["gettext"], *args, **kwargs)
+
+        functions = {"gettext": gettext, "ngettext": ngettext, "_": alias}
+        return {id(env.globals[name]): function for name, function in functions.items()}
+
+
+
+def iter_templates(compiler: TemplateCompiler) -> Iterator[str]:
+    """Names of the templates compiled so far (for tests and diagnostics)."""
+    yield from (name for name, template in compiler._templates.items() if template is not None)
