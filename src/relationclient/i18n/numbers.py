@@ -39,6 +39,10 @@ def currency_formatter(locale: str, currency: str) -> Callable[[Decimal | int], 
     parsed = Locale.parse(locale)
     pattern = parsed.currency_formats["standard"]
     affixes = "".join((*pattern.prefix, *pattern.suffix))
+
+    def babel(value: Decimal | int) -> str:
+        return str(format_currency(value, currency, locale=parsed))
+
     if (
         pattern.exp_prec
         or "@" in pattern.pattern
@@ -47,10 +51,6 @@ def currency_formatter(locale: str, currency: str) -> Callable[[Decimal | int], 
         or pattern.number_pattern == ""
         or pattern.scale
     ):
-
-        def babel(value: Decimal | int) -> str:
-            return str(format_currency(value, currency, locale=parsed))
-
         return babel
 
     precision = int(get_currency_precision(currency))
@@ -62,13 +62,17 @@ def currency_formatter(locale: str, currency: str) -> Callable[[Decimal | int], 
     first, rest = pattern.grouping
     min_int = pattern.int_prec[0]
 
+    if (first, rest) == (3, 3) and min_int <= 1 and precision <= 6:
+        return _grouped_by_three(quantum, precision, prefix, suffix, group, decimal_sign, babel)
+
     def fast(value: Decimal | int) -> str:
         if not isinstance(value, Decimal):
             value = Decimal(str(value))
+        if not value.is_finite():
+            return babel(value)
+        value = value.scaleb(0)  # Babel's scaleb(scale) rounds to the context's precision
         negative = int(value.is_signed())
         value = abs(value).normalize()
-        if value.is_infinite():
-            return str(format_currency(value, currency, locale=parsed))
         integer, _, fraction = f"{value.quantize(quantum):f}".partition(".")
         if len(integer) < min_int:
             integer = "0" * (min_int - len(integer)) + integer
@@ -82,5 +86,85 @@ def currency_formatter(locale: str, currency: str) -> Callable[[Decimal | int], 
             fraction = (fraction or "0").ljust(precision, "0")
             number += decimal_sign + fraction
         return prefix[negative] + number + suffix[negative]
+
+    return fast
+
+
+def _grouped_by_three(
+    quantum: Decimal,
+    precision: int,
+    prefix: tuple[str, ...],
+    suffix: tuple[str, ...],
+    group: str,
+    decimal_sign: str,
+    babel: Callable[[Decimal | int], str],
+) -> Callable[[Decimal | int], str]:
+    """The formatter for the usual ``#,##0.00`` patterns, digits grouped by three.
+
+    Babel quantizes ``abs(value.scaleb(0)).normalize()``: ``scaleb`` rounds
+    the signed value to the context's precision, as unary plus does here
+    (faster; the rounding mode may be asymmetric, so this must come before
+    taking the magnitude), after which ``abs`` and ``normalize`` change only
+    the representation, not the value, so the quantized result is the same.
+    Rounding never changes the sign, but ``+`` turns ``-0`` into ``0``, so the
+    sign is read from the value given, before quantizing, as Babel does
+    (``-0.001`` prints ``-0,00 €``).
+
+    ``str()`` of the quantized Decimal is its plain ``f`` form (its exponent is
+    ``-precision``, at most 6 places), with the fraction already padded: an
+    amount under a million needs at most one group separator, put in by
+    slicing. Larger ones go through ``format(x, ",f")``, whose ``,`` and ``.``
+    are then swapped for the locale's separators.
+    """
+    pos_prefix, neg_prefix = prefix[0], prefix[1]
+    pos_suffix, neg_suffix = suffix[0], suffix[1]
+    tail = precision + 1 if precision else 0  # the decimal point and the fraction
+    small = tail + 3  # the longest text without a group separator
+    medium = small + 3  # the longest text with one
+    local_sign = decimal_sign != "."
+    # How a long ``1,234,567.50`` becomes ``1 234 567,50``: bytes.translate
+    # swaps single ASCII characters in one pass (``.`` and ``,`` in German);
+    # two replaces do when the group holds no ``.``; slicing does the rest.
+    table = b""
+    if (group, decimal_sign) == (",", "."):
+        mode = 0
+    elif len(group) == 1 and len(decimal_sign) == 1 and (group + decimal_sign).isascii():
+        mode, table = 1, bytes.maketrans(b",.", (group + decimal_sign).encode())
+    elif "." not in group:
+        mode = 2
+    else:
+        mode = 3
+
+    def fast(value: Decimal | int) -> str:
+        if not isinstance(value, Decimal):
+            value = Decimal(str(value))
+        if not value.is_finite():
+            return babel(value)
+        rounded = (+value).copy_abs().quantize(quantum)
+        text = str(rounded)
+        size = len(text)
+        if size <= small:
+            if local_sign:
+                text = text.replace(".", decimal_sign)
+        elif size <= medium:
+            cut = size - small
+            text = (
+                text[:cut]
+                + group
+                + (text[cut:].replace(".", decimal_sign) if local_sign else text[cut:])
+            )
+        else:
+            text = format(rounded, ",f")
+            if mode == 1:
+                text = text.encode().translate(table).decode()
+            elif mode == 2:
+                text = text.replace(",", group).replace(".", decimal_sign)
+            elif mode == 3 and tail:
+                text = text[:-tail].replace(",", group) + decimal_sign + text[1 - tail :]
+            elif mode == 3:
+                text = text.replace(",", group)
+        if value.is_signed():
+            return neg_prefix + text + neg_suffix
+        return pos_prefix + text + pos_suffix
 
     return fast
