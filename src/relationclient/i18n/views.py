@@ -10,11 +10,12 @@ attribute look-ups. The raw models stay in the context too (``order``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from decimal import Decimal
 
 from ..models import Delay, Order, OrderLine, Promo, Shipment
+from ..models._types import cached_property
 from .formatting import Formatter
 
 __all__ = ["DelayView", "LineView", "OrderView", "PromoView", "ShipmentView", "TaxView"]
@@ -39,15 +40,9 @@ class TaxView:
     amount: str
 
 
-def _lines(lines: Iterable[OrderLine], currency: str, fmt: Formatter) -> list[LineView]:
+def _lines(lines: Iterable[OrderLine], money: Callable[[Decimal], str]) -> list[LineView]:
     return [
-        LineView(
-            line.name,
-            line.variant,
-            line.quantity,
-            fmt.money(line.unit_price, currency),
-            fmt.money(line.total, currency),
-        )
+        LineView(line.name, line.variant, line.quantity, money(line.unit_price), money(line.total))
         for line in lines
     ]
 
@@ -62,6 +57,8 @@ class OrderView:
         self.tracking_url = order.tracking_url
         self.payment_method = order.payment_method
         self.prices_include_tax = order.prices_include_tax
+        #: Formats a bare amount in the order's currency.
+        self.money = fmt.currency(order.currency)
 
     @cached_property
     def item_count(self) -> int:
@@ -76,20 +73,18 @@ class OrderView:
     @cached_property
     def lines(self) -> list[LineView]:
         """Every line, with unit price and line total."""
-        return _lines(self.order.lines, self.order.currency, self.fmt)
+        return _lines(self.order.lines, self.money)
 
     @cached_property
     def subtotal(self) -> str:
         """Sum of the lines."""
-        return self.fmt.money(self.order.subtotal)
+        return self.money(self.order.subtotal.amount)
 
     @cached_property
     def shipping(self) -> str | None:
         """Shipping price, or None when shipping is free."""
         order = self.order
-        return (
-            self.fmt.money(order.shipping_price, order.currency) if order.shipping_price else None
-        )
+        return self.money(order.shipping_price) if order.shipping_price else None
 
     @cached_property
     def discount(self) -> str | None:
@@ -99,19 +94,20 @@ class OrderView:
         Dutch, after a right-to-left mark in Arabic).
         """
         order = self.order
-        return self.fmt.money(-order.discount, order.currency) if order.discount else None
+        return self.money(-order.discount) if order.discount else None
 
     @cached_property
     def taxes(self) -> list[TaxView]:
         """Tax per rate."""
         return [
-            TaxView(self.fmt.rate(t.rate), self.fmt.money(t.amount)) for t in self.order.tax_lines
+            TaxView(self.fmt.rate(t.rate), self.money(t.amount.amount))
+            for t in self.order.tax_lines
         ]
 
     @cached_property
     def total(self) -> str:
         """What the customer pays."""
-        return self.fmt.money(self.order.total)
+        return self.money(self.order.total.amount)
 
     @cached_property
     def delivery_method(self) -> str:
@@ -171,7 +167,7 @@ class ShipmentView:
     @cached_property
     def items(self) -> list[LineView]:
         """What is in this parcel."""
-        return _lines(self.shipment.items, self.shipment.order.currency, self.order.fmt)
+        return _lines(self.shipment.items, self.order.money)
 
 
 class DelayView:

@@ -6,12 +6,13 @@ own name (``customer.email``, ``lines.0.unit_price``) and JSON schemas stay plai
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 import email_validator
@@ -39,9 +40,32 @@ __all__ = [
     "Model",
     "SingleLine",
     "TimeZoneName",
+    "cached_property",
     "check_precision",
     "currency_precision",
 ]
+
+
+T = TypeVar("T")
+
+
+class cached_property(functools.cached_property[T]):
+    """``functools.cached_property`` without the lock Python 3.11 takes on every first read.
+
+    That lock is shared by every instance of the class (3.12 removed it) and
+    costs more than the totals and formatted amounts cached here. The values
+    are pure functions of an immutable instance: two threads reading one at
+    once would at worst both compute the same value.
+    """
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        name = self.attrname
+        if name is None:  # pragma: no cover - set by __set_name__ when the class is built
+            raise TypeError("cached_property used without __set_name__")
+        value = instance.__dict__[name] = self.func(instance)
+        return value
 
 
 class Model(BaseModel):
@@ -53,7 +77,12 @@ class Model(BaseModel):
     supplied total that disagrees with the lines is refused, never trusted.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        ignored_types=(cached_property,),
+    )
 
     @model_validator(mode="wrap")
     @classmethod

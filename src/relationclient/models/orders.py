@@ -6,14 +6,21 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property
 from typing import Annotated, Any, Self
 
 from pydantic import AwareDatetime, Field, computed_field, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..carriers import find_carrier, tracking_url_for
-from ._types import Amount, CurrencyCode, HttpUrl, Model, SingleLine, check_precision
+from ._types import (
+    Amount,
+    CurrencyCode,
+    HttpUrl,
+    Model,
+    SingleLine,
+    cached_property,
+    check_precision,
+)
 from .money import Money
 from .parties import Address, Customer
 
@@ -178,7 +185,7 @@ class Order(Model):
             total += self.tax.amount
         return self.money(total)
 
-    @property
+    @cached_property
     def item_count(self) -> int:
         """Number of articles (sum of quantities)."""
         return sum(line.quantity for line in self.lines)

@@ -37,13 +37,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import count
+from types import MethodType
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import find_undeclared
 from jinja2.nodes import EvalContext
-from jinja2.runtime import LoopContext, markup_join, new_context, str_join
+from jinja2.runtime import LoopContext, markup_join, new_context
 from jinja2.utils import _PassArg
 from markupsafe import Markup, escape
 
@@ -81,6 +82,8 @@ _COMPARE = {
 _SPECIAL_NAMES = frozenset({"super", "self", "caller", "varargs", "kwargs", "loop"})
 _I18N_NAMES = ("_", "gettext", "ngettext", "pgettext", "npgettext")
 _PLAIN_CONSTANTS = (str, int, float, bool, type(None))
+# The code of jinja2.async_utils.async_variant's wrapper, as seen on do_join.
+_ASYNC_VARIANT = getattr(jinja2.filters.do_join, "__code__", None)
 _NOT_AN_ATTRIBUTE = object()
 # Folded values a render could change: built again each time, as Jinja's code does.
 _MUTABLE = object()
@@ -234,7 +237,9 @@ class CompiledTemplate:
     namespace: type[dict[str, Any]]
     failures: int = 0
 
-    def render(self, context: dict[str, Any], blocks: tuple[str, ...] = ()) -> tuple[str, list[str]]:
+    def render(
+        self, context: dict[str, Any], blocks: tuple[str, ...] = ()
+    ) -> tuple[str, list[str]]:
         """The whole template from ``context``, then each of ``blocks`` alone."""
         ns = self.namespace(context)
         out: list[str] = []
@@ -660,6 +665,12 @@ class _CodeGenerator:
 
     def _function(self, kind: str, function: Any) -> str:
         pass_arg = _PassArg.from_obj(function)
+        wrapped = getattr(function, "__wrapped__", None)
+        code = getattr(function, "__code__", None)
+        if not self.env.is_async and wrapped is not None and code is _ASYNC_VARIANT:
+            # Jinja's sync-or-async dispatcher calls the sync filter in a sync
+            # environment: call it directly (same pass_arg, copied by wraps).
+            function = wrapped
         bound = self.bind(function, "f")
         if pass_arg is None:
             return f"{bound}("
@@ -684,8 +695,18 @@ class _CodeGenerator:
         return f"{self._function('test', function)}{value}{self.arguments(node, scope)})"
 
     def expr_Concat(self, node: nodes.Concat, scope: _Scope) -> str:
-        join = self.bind(markup_join if self.autoescape else str_join, "j")
-        return f"{join}(({''.join(self.expr(n, scope) + ', ' for n in node.nodes)}))"
+        if self.autoescape:
+            join = self.bind(markup_join, "j")
+            return f"{join}(({''.join(self.expr(n, scope) + ', ' for n in node.nodes)}))"
+        # str_join: every part through str(), then joined.
+        parts = []
+        for part in node.nodes:
+            code = self.expr(part, scope)
+            try:
+                parts.append(repr(str(part.as_const(self.eval_ctx))))
+            except Exception:  # noqa: BLE001 - not constant
+                parts.append(f"str({code})")
+        return f"({' + '.join(parts)})"
 
     def expr_And(self, node: nodes.And, scope: _Scope) -> str:
         return f"({self.expr(node.left, scope)} and {self.expr(node.right, scope)})"
@@ -820,6 +841,9 @@ class TemplateCompiler:
         undefined = env.undefined
         i18n = {id(env.globals[n]) for n in _I18N_NAMES if n in env.globals}
         fast_i18n = self._i18n()
+        # Callables seen to take their arguments as they are (no pass_context…),
+        # by identity; the entry keeps the object alive, so its id stays its own.
+        direct: dict[int, Any] = {}
 
         def ga(obj: Any, attribute: str) -> Any:
             # Environment.getattr: the attribute, else the item, else Undefined.
@@ -849,12 +873,24 @@ class TemplateCompiler:
             # is the calling template's evaluation context.
             if type(obj) is CompiledMacro:
                 return obj.invoke(here.autoescape, args, kwargs)
+            if direct.get(id(obj)) is obj:
+                try:
+                    return obj(*args, **kwargs)
+                except StopIteration:
+                    return undefined(
+                        "value was undefined because a callable raised a StopIteration"
+                    )
+            plain = obj
             if hasattr(obj, "__call__") and _PassArg.from_obj(obj.__call__) is not None:  # noqa: B004
                 obj = obj.__call__
             pass_arg = _PassArg.from_obj(obj)
+            if pass_arg is None and plain is obj and type(obj) is not MethodType:
+                if len(direct) > 256:
+                    direct.clear()
+                direct[id(obj)] = obj
             if pass_arg is _PassArg.context:
-                fast = fast_i18n.get(id(obj))
-                if fast is not None:
+                installed, fast = fast_i18n.get(id(obj), (None, None))
+                if installed is obj:
                     return fast(ns, here, *args, **kwargs)
                 if id(obj) not in i18n:
                     raise Unsupported("a function that needs the template context")
@@ -873,7 +909,7 @@ class TemplateCompiler:
         self._call = call
         return {"ga": ga, "gi": gi, "call": call, "NA": _NOT_AN_ATTRIBUTE}
 
-    def _i18n(self) -> dict[int, Callable[..., Any]]:
+    def _i18n(self) -> dict[int, tuple[Any, Callable[..., Any]]]:
         """Jinja's new-style ``gettext``, ``ngettext`` and ``_``, minus the context.
 
         Each does what ``jinja2.ext`` does with the catalog it installed: look
@@ -893,7 +929,12 @@ class TemplateCompiler:
             return (Markup(text) if here.autoescape else text) % variables
 
         def ngettext(
-            ns: dict[str, Any], here: EvalContext, singular: str, plural_: str, num: int, **variables: Any
+            ns: dict[str, Any],
+            here: EvalContext,
+            singular: str,
+            plural_: str,
+            num: int,
+            **variables: Any,
         ) -> Any:
             variables.setdefault("num", num)
             text = plural(singular, plural_, num)
@@ -903,8 +944,10 @@ class TemplateCompiler:
             return self._call(ns, here, ns["gettext"], *args, **kwargs)
 
         functions = {"gettext": gettext, "ngettext": ngettext, "_": alias}
-        return {id(env.globals[name]): function for name, function in functions.items()}
-
+        return {
+            id(env.globals[name]): (env.globals[name], function)
+            for name, function in functions.items()
+        }
 
 
 def iter_templates(compiler: TemplateCompiler) -> Iterator[str]:
