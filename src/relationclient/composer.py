@@ -225,7 +225,8 @@ class Composer:
                 raise RenderError(f"{kind} needs {name}=… to render")
         for name, model in _CONTEXT_TYPES.items():
             value = context.get(name)
-            if value is not None and not isinstance(value, model):
+            # type() first: isinstance() on a pydantic class goes through its metaclass.
+            if value is not None and type(value) is not model and not isinstance(value, model):
                 try:
                     context[name] = model.model_validate(value)
                 except ValidationError as exc:

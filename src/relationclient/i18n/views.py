@@ -11,8 +11,8 @@ attribute look-ups. The raw models stay in the context too (``order``,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from ..models import Delay, Order, OrderLine, Promo, Shipment
 from ..models._types import cached_property
@@ -21,9 +21,11 @@ from .formatting import Formatter
 __all__ = ["DelayView", "LineView", "OrderView", "PromoView", "ShipmentView", "TaxView"]
 
 
-@dataclass(frozen=True, slots=True)
-class LineView:
-    """One order line, formatted: name, variant, quantity, unit price, line total."""
+class LineView(NamedTuple):
+    """One order line, formatted: name, variant, quantity, unit price, line total.
+
+    A named tuple: built by the thousand, it must cost little to make.
+    """
 
     name: str
     variant: str | None
@@ -32,8 +34,7 @@ class LineView:
     total: str
 
 
-@dataclass(frozen=True, slots=True)
-class TaxView:
+class TaxView(NamedTuple):
     """One tax rate of an order and its amount, formatted."""
 
     rate: str

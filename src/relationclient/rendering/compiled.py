@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import count
@@ -55,7 +55,6 @@ class Unsupported(Exception):
     """The template uses a construct the compiler leaves to Jinja."""
 
 
-Writer = Callable[[str], None]
 Blocks = dict[str, Callable[..., None]]
 
 _BINARY = {
@@ -86,8 +85,8 @@ _PLAIN_CONSTANTS = (str, int, float, bool, type(None))
 _ASYNC_VARIANT = getattr(jinja2.filters.do_join, "__code__", None)
 _NOT_AN_ATTRIBUTE = object()
 # Folded values a render could change: built again each time, as Jinja's code does.
-_MUTABLE = object()
-_MUTABLE_TYPES = (list, dict, set, bytearray, type(_MUTABLE))
+_NOT_CONSTANT = object()
+_MUTABLE_TYPES = (list, dict, set, bytearray, type(_NOT_CONSTANT))
 
 
 try:
@@ -139,6 +138,26 @@ def _format_pieces(pattern: str) -> list[str] | None:
     if "%" in _FIELD.sub("", pattern):
         return None
     return [*pieces, "".join(text)]
+
+
+_pieces = lru_cache(1024)(_format_pieces)
+
+
+def _interpolate(pattern: str, variables: Mapping[str, Any], html: bool) -> Any:
+    """``(Markup(pattern) if html else pattern) % variables``, without the ``%`` machinery.
+
+    Patterns of ``%(name)s`` fields only (a translation's) are put together
+    from their pieces, each value escaped in HTML as ``Markup.__mod__`` does;
+    any other pattern goes through the operator.
+    """
+    pieces = _pieces(pattern)
+    if pieces is None:
+        return (Markup(pattern) if html else pattern) % variables
+    convert = escape_text if html else str
+    text = pieces[0]
+    for index in range(1, len(pieces), 2):
+        text += convert(variables[pieces[index]]) + pieces[index + 1]
+    return Markup(text) if html else text
 
 
 class CompiledMacro:
@@ -229,26 +248,40 @@ class _Module:
 
 @dataclass
 class CompiledTemplate:
-    """One template as Python functions; render with :meth:`render`."""
+    """One template as Python functions; render with :meth:`render`.
+
+    ``inlined`` names the environment globals written into the code as
+    constants (``colon``, ``rule``, ``once``…). A context that gives one of
+    them a value of its own is rendered by ``generic``, the variant that looks
+    every name up as Jinja does.
+    """
 
     name: str
-    root: Callable[[dict[str, Any], Writer, Blocks], None]
+    root: Callable[[dict[str, Any], list[str], Blocks], None]
     blocks: Blocks
     namespace: type[dict[str, Any]]
+    inlined: frozenset[str] = frozenset()
+    generic: CompiledTemplate | None = None
     failures: int = 0
 
     def render(
-        self, context: dict[str, Any], blocks: tuple[str, ...] = ()
+        self,
+        globals: Mapping[str, Any],
+        context: Mapping[str, Any],
+        blocks: tuple[str, ...] = (),
     ) -> tuple[str, list[str]]:
-        """The whole template from ``context``, then each of ``blocks`` alone."""
-        ns = self.namespace(context)
+        """The whole template from ``context`` over ``globals``, then each of ``blocks`` alone."""
+        if self.generic is not None and not self.inlined.isdisjoint(context):
+            return self.generic.render(globals, context, blocks)
+        ns = self.namespace(globals)
+        ns.update(context)
         out: list[str] = []
-        self.root(ns, out.append, self.blocks)
+        self.root(ns, out, self.blocks)
         whole = "".join(out)
         parts = []
         for name in blocks:
             out.clear()
-            self.blocks[name](ns, out.append, self.blocks)
+            self.blocks[name](ns, out, self.blocks)
             parts.append("".join(out))
         return whole, parts
 
@@ -264,7 +297,16 @@ class _Scope:
     #: make a loop body read a different variable on its next pass.
     outer_reads: set[str] = field(default_factory=set)
 
+    def find(self, name: str) -> str | None:
+        scope: _Scope | None = self
+        while scope is not None:
+            if name in scope.names:
+                return scope.names[name]
+            scope = scope.parent
+        return None
+
     def lookup(self, name: str) -> str | None:
+        """Like :meth:`find`, noting the read in every scope it passes."""
         scope: _Scope | None = self
         while scope is not None:
             if name in scope.names:
@@ -293,14 +335,69 @@ class _Writer:
         self.lines.append("    " * self.level + text)
 
 
+def _substitute(node: nodes.Node, values: Mapping[str, Any]) -> nodes.Node:
+    """A copy of expression ``node`` with the names in ``values`` as constants."""
+    if isinstance(node, nodes.Name):
+        constant = nodes.Const(values[node.name], lineno=node.lineno)
+        constant.environment = node.environment
+        return constant
+    copy = object.__new__(type(node))
+    copy.__dict__.update(node.__dict__)
+    for name in node.fields:
+        value = getattr(node, name)
+        if isinstance(value, nodes.Node):
+            setattr(copy, name, _substitute(value, values))
+        elif isinstance(value, list):
+            items = [_substitute(v, values) if isinstance(v, nodes.Node) else v for v in value]
+            setattr(copy, name, items)
+    return copy
+
+
+def _toplevel_stores(body: list[nodes.Node]) -> set[str]:
+    """Names a template assigns at its top level (into the render namespace)."""
+    names: set[str] = set()
+    for node in body:
+        if isinstance(node, nodes.Assign):
+            names.update(n.name for n in node.target.find_all(nodes.Name))
+            if isinstance(node.target, nodes.Name):
+                names.add(node.target.name)
+        elif isinstance(node, nodes.Import):
+            names.add(node.target)
+        elif isinstance(node, nodes.FromImport):
+            names.update(n[1] if isinstance(n, tuple) else n for n in node.names)
+        elif isinstance(node, nodes.Macro):
+            names.add(node.name)
+        elif isinstance(node, nodes.If):
+            names |= _toplevel_stores(node.body)
+            names |= _toplevel_stores(node.else_)
+            for branch in node.elif_:
+                names |= _toplevel_stores(branch.body)
+        elif isinstance(node, (nodes.AssignBlock, nodes.With, nodes.Scope)):
+            names.add("*")  # not compiled anyway
+    return names
+
+
 class _CodeGenerator:
     """Translates one parsed template into the source of a Python module."""
 
-    def __init__(self, compiler: TemplateCompiler, name: str, module: bool) -> None:
+    def __init__(
+        self,
+        compiler: TemplateCompiler,
+        name: str,
+        module: bool,
+        inline: Mapping[str, Any],
+        excluded: frozenset[str] | None,
+    ) -> None:
         self.compiler = compiler
         self.env = compiler.environment
         self.name = name
         self.module = module
+        #: Globals whose values are written into the code (see CompiledTemplate).
+        self.inline = inline
+        self.excluded = excluded
+        self.inlined: set[str] = set()
+        #: Top-level ``{% import %}``: name → module, for direct macro calls.
+        self.imports: dict[str, _Module] = {}
         self.eval_ctx = EvalContext(self.env, name)
         self.autoescape = bool(self.eval_ctx.autoescape)
         self.globals: dict[str, Any] = {}
@@ -310,7 +407,8 @@ class _CodeGenerator:
         self.after_extends = False
         self.blocks: dict[str, str] = {}
         self.exported: set[str] = set()  # top-level macros and assignments
-        self.pending: list[str] = []  # constant output waiting to be written
+        #: Output waiting to be written: (True, Python expression) or (False, text).
+        self.pending: list[tuple[bool, str]] = []
 
     # -- helpers --------------------------------------------------------------------------
     def bind(self, value: Any, prefix: str = "k") -> str:
@@ -327,6 +425,9 @@ class _CodeGenerator:
             return repr(value)
         return self.bind(value)
 
+    def temp(self) -> str:
+        return f"t{next(self.ids)}"
+
     def local(self, scope: _Scope, name: str) -> str:
         if name in scope.outer_reads:
             raise Unsupported(f"{name!r} is read before it is assigned in the same scope")
@@ -334,14 +435,38 @@ class _CodeGenerator:
         scope.names[name] = python
         return python
 
+    def emit(self, code: str | None = None, text: str | None = None) -> None:
+        """Queue output: an expression's value, or constant text."""
+        if code is not None:
+            self.pending.append((True, code))
+        elif text:
+            if self.pending and not self.pending[-1][0]:
+                text = self.pending.pop()[1] + text
+            self.pending.append((False, text))
+
     def flush(self) -> None:
-        if self.pending:
-            self.src.line(f"w({''.join(self.pending)!r})")
-            self.pending.clear()
+        """Write the queued output: one append, or one extend of a tuple."""
+        if not self.pending:
+            return
+        items = [text if is_code else repr(text) for is_code, text in self.pending]
+        self.pending.clear()
+        if len(items) == 1:
+            self.src.line(f"w({items[0]})")
+        else:
+            self.src.line(f"x_(({', '.join(items)},))")
 
     def write(self, code: str) -> None:
         self.flush()
         self.src.line(code)
+
+    def function(self, signature: str) -> None:
+        self.write(f"def {signature}:")
+        self.src.level += 1
+        self.write("w, x_ = out.append, out.extend")
+
+    def end_function(self, result: str | None = None) -> None:
+        self.write(f"return {result}" if result else "pass")
+        self.src.level -= 1
 
     # -- template -------------------------------------------------------------------------
     def template(self, tree: nodes.Template) -> None:
@@ -351,24 +476,19 @@ class _CodeGenerator:
         for node in tree.find_all((nodes.If, nodes.For, nodes.Macro)):
             if any(True for _ in node.find_all(nodes.Block)):
                 raise Unsupported("block inside a loop, condition or macro")
-        top = _Scope(None, toplevel=True)
-        entry = "init" if self.module else "root"
-        self.write(f"def {entry}(ns, w, blocks):")
-        self.src.level += 1
-        self.statements(tree.body, top)
+        self.function(f"{'init' if self.module else 'root'}(ns, out, blocks)")
+        self.statements(tree.body, _Scope(None, toplevel=True))
         if self.extends is not None:
-            parent = self.compiler.compile(self.extends, module=False)
-            self.write(f"{self.bind(parent.root, 'p')}(ns, w, blocks)")
-        self.write("pass")
-        self.src.level -= 1
+            parent = self.compiler.compile(self.extends, False, self.excluded)
+            self.inlined |= parent.inlined
+            self.write(f"{self.bind(parent.root, 'p')}(ns, out, blocks)")
+        self.end_function()
         for block in tree.find_all(nodes.Block):
             function = f"block_{block.name}"
             self.blocks[block.name] = function
-            self.write(f"def {function}(ns, w, blocks):")
-            self.src.level += 1
+            self.function(f"{function}(ns, out, blocks)")
             self.statements(block.body, _Scope(None))
-            self.write("pass")
-            self.src.level -= 1
+            self.end_function()
 
     def statements(self, body: list[nodes.Node], scope: _Scope) -> None:
         for node in body:
@@ -389,17 +509,21 @@ class _CodeGenerator:
         if self.suppressed(scope):
             return
         for child in node.nodes:
-            try:
-                value = child.as_const(self.eval_ctx)
-                if self.autoescape:
-                    value = escape(value)
-                self.pending.append(str(value))
-                continue
-            except Exception:  # noqa: S112 - Jinja's rule: not constant, evaluate when rendering
-                pass
-            if not self.formatted(child, scope):
-                wrap = self.bind(escape_text, "e") if self.autoescape else "str"
-                self.write(f"w({wrap}({self.expr(child, scope)}))")
+            value = self.fold(child, scope)
+            if value is not _NOT_CONSTANT:
+                self.emit(text=str(escape(value) if self.autoescape else value))
+            elif not self.formatted(child, scope):
+                direct = self.macro_call(child, scope, output=True)
+                self.emit(direct if direct is not None else self.output(self.expr(child, scope)))
+
+    def output(self, code: str) -> str:
+        """``code``'s value as output text: escaped in HTML, ``str()`` otherwise."""
+        if not self.autoescape:
+            return f"str({code})"
+        value = self.temp()
+        plain = self.bind(_escape_str, "s")
+        other = self.bind(escape_text, "e")
+        return f"({plain}({value}) if type({value} := {code}) is str else {other}({value}))"
 
     def formatted(self, node: nodes.Expr, scope: _Scope) -> bool:
         """Write ``"text %(name)s" % {"name": value}`` (a compiled gettext) piece by piece.
@@ -411,10 +535,7 @@ class _CodeGenerator:
         """
         if not isinstance(node, nodes.Mod) or not isinstance(node.right, nodes.Dict):
             return False
-        try:
-            pattern = node.left.as_const(self.eval_ctx)
-        except Exception:  # noqa: BLE001 - not a constant pattern
-            return False
+        pattern = self.fold(node.left, scope)
         if type(pattern) is not (Markup if self.autoescape else str):
             return False
         keys = [pair.key for pair in node.right.items]
@@ -426,17 +547,21 @@ class _CodeGenerator:
             return False
         if not set(pieces[1::2]) <= set(names):
             return False  # a missing name: the operator raises, Jinja reports it
-        values = {}
+        values: dict[str, tuple[bool, str]] = {}
         for name, pair in zip(names, node.right.items, strict=True):
-            values[name] = f"t{next(self.ids)}"
-            self.write(f"{values[name]} = {self.expr(pair.value, scope)}")
-        wrap = self.bind(escape_text, "e") if self.autoescape else "str"
+            value = self.fold(pair.value, scope)
+            if value is not _NOT_CONSTANT:
+                values[name] = (False, str(escape(value) if self.autoescape else value))
+                continue
+            values[name] = (True, self.temp())
+            self.write(f"{values[name][1]} = {self.expr(pair.value, scope)}")
         for index, piece in enumerate(pieces):
             if index % 2 == 0:
-                if piece:
-                    self.pending.append(piece)
+                self.emit(text=piece)
+            elif values[piece][0]:
+                self.emit(self.output(values[piece][1]))
             else:
-                self.write(f"w({wrap}({values[piece]}))")
+                self.emit(text=values[piece][1])
         return True
 
     def stmt_Extends(self, node: nodes.Extends, scope: _Scope) -> None:
@@ -450,20 +575,33 @@ class _CodeGenerator:
     def stmt_Block(self, node: nodes.Block, scope: _Scope) -> None:
         if self.suppressed(scope):
             return
-        self.write(f"blocks[{node.name!r}](ns, w, blocks)")
+        self.write(f"blocks[{node.name!r}](ns, out, blocks)")
 
     def stmt_If(self, node: nodes.If, scope: _Scope) -> None:
         if not scope.toplevel:
-            for assign in node.find_all((nodes.Assign, nodes.Import, nodes.FromImport)):
+            for _ in node.find_all((nodes.Assign, nodes.Import, nodes.FromImport)):
                 raise Unsupported("assignment inside a condition")
-        self.write(f"if {self.expr(node.test, scope)}:")
-        self.body(node.body, scope)
-        for branch in node.elif_:
-            self.write(f"elif {self.expr(branch.test, scope)}:")
-            self.body(branch.body, scope)
+        branches = [(node.test, node.body), *((b.test, b.body) for b in node.elif_)]
+        keyword = "if"
+        for test, body in branches:
+            value = self.fold(test, scope)
+            if value is _NOT_CONSTANT:
+                self.write(f"{keyword} {self.expr(test, scope)}:")
+                self.body(body, scope)
+                keyword = "elif"
+            elif value:  # always taken: what follows is never reached
+                if keyword == "if":
+                    self.statements(body, scope)
+                else:
+                    self.write("else:")
+                    self.body(body, scope)
+                return
         if node.else_:
-            self.write("else:")
-            self.body(node.else_, scope)
+            if keyword == "if":
+                self.statements(node.else_, scope)
+            else:
+                self.write("else:")
+                self.body(node.else_, scope)
 
     def body(self, body: list[nodes.Node], scope: _Scope) -> None:
         self.src.level += 1
@@ -480,12 +618,13 @@ class _CodeGenerator:
         if node.test is not None:
             # Evaluated first, in this scope: the generator's own scope may not
             # hold the assignment expressions of compiled look-ups.
-            items = f"t{next(self.ids)}"
+            items = self.temp()
             self.write(f"{items} = {iterable}")
             test_scope = _Scope(scope, dict(inner.names))
-            iterable = f"({target} for {target} in {items} if {self.expr(node.test, test_scope)})"
+            test = self.expr(node.test, test_scope)
+            iterable = f"({target} for {target} in {items} if {test})"
         extended = "loop" in find_undeclared(node.iter_child_nodes(only=("body",)), ("loop",))
-        flag = f"t{next(self.ids)}"
+        flag = self.temp()
         if node.else_:
             self.write(f"{flag} = 1")
         if extended:
@@ -523,7 +662,7 @@ class _CodeGenerator:
             if len(names) == 1:
                 self.write(f"ns[{names[0]!r}] = {value}")
             else:
-                temp = f"t{next(self.ids)}"
+                temp = self.temp()
                 self.write(f"{temp} = {value}")
                 targets = ", ".join(f"ns[{n!r}]" for n in names)
                 self.write(f"{targets}, = {temp}")
@@ -557,6 +696,8 @@ class _CodeGenerator:
         if node.with_context:
             raise Unsupported("import with context")
         module = self.compiler.module(self.module_name(node.template))
+        if scope.toplevel:
+            self.imports[node.target] = module
         self.store([node.target], self.bind(module, "m"), scope, export=False)
 
     def stmt_FromImport(self, node: nodes.FromImport, scope: _Scope) -> None:
@@ -574,11 +715,13 @@ class _CodeGenerator:
             raise Unsupported("include form")
         if self.suppressed(scope):
             return
-        included = self.compiler.compile(self.module_name(node.template), module=False)
+        name = self.module_name(node.template)
+        included = self.compiler.compile(name, False, self.excluded)
+        self.inlined |= included.inlined
         root = self.bind(included.root, "p")
         blocks = self.bind(included.blocks, "b")
         namespace = self.bind(included.namespace, "n")
-        self.write(f"{root}({namespace}(ns), w, {blocks})")
+        self.write(f"{root}({namespace}(ns), out, {blocks})")
 
     def stmt_Macro(self, node: nodes.Macro, scope: _Scope) -> None:
         if not scope.toplevel:
@@ -597,11 +740,10 @@ class _CodeGenerator:
         function = f"f{next(self.ids)}_{node.name}"
         self.write(f"def {function}({', '.join(params)}):")
         self.src.level += 1
-        self.write("o = []")
-        self.write("w = o.append")
+        self.write("out = []")
+        self.write("w, x_ = out.append, out.extend")
         self.statements(node.body, inner)
-        self.write("return ''.join(o)")
-        self.src.level -= 1
+        self.end_function("''.join(out)")
         macro = self.bind(CompiledMacro, "c")
         env = self.bind(self.env, "v")
         self.store(
@@ -612,20 +754,44 @@ class _CodeGenerator:
         )
 
     # -- expressions ----------------------------------------------------------------------
-    def expr(self, node: nodes.Expr, scope: _Scope) -> str:
+    def fold(self, node: nodes.Expr, scope: _Scope) -> Any:
+        """``node``'s value when Jinja would fold it, the inlined globals being constants.
+
+        ``_NOT_CONSTANT`` otherwise, and for mutable values (a list a template
+        could change), which are built at each render as Jinja builds them.
+        """
+        names = [node] if isinstance(node, nodes.Name) else list(node.find_all(nodes.Name))
+        values: dict[str, Any] = {}
+        for name in names:
+            if (
+                name.ctx != "load"
+                or name.name not in self.inline
+                or scope.find(name.name) is not None
+            ):
+                return _NOT_CONSTANT
+            values[name.name] = self.inline[name.name]
         try:
-            value = node.as_const(self.eval_ctx)
-        except Exception:  # noqa: BLE001 - not constant: compile it
-            value = _MUTABLE
-        if type(value) not in _MUTABLE_TYPES:
+            value = (_substitute(node, values) if values else node).as_const(self.eval_ctx)
+        except Exception:  # noqa: BLE001 - not constant: compiled instead
+            return _NOT_CONSTANT
+        if type(value) in _MUTABLE_TYPES:
+            return _NOT_CONSTANT
+        self.inlined.update(values)
+        return value
+
+    def expr(self, node: nodes.Expr, scope: _Scope) -> str:
+        value = self.fold(node, scope)
+        if value is not _NOT_CONSTANT:
             return self.const(value)
         method = getattr(self, f"expr_{type(node).__name__}", None)
         if method is None:
             if type(node) in _BINARY:
-                left, right = self.expr(node.left, scope), self.expr(node.right, scope)  # type: ignore[attr-defined]
+                left = self.expr(node.left, scope)  # type: ignore[attr-defined]
+                right = self.expr(node.right, scope)  # type: ignore[attr-defined]
                 return f"({left} {_BINARY[type(node)]} {right})"
             if type(node) in _UNARY:
-                return f"({_UNARY[type(node)]}{self.expr(node.node, scope)})"  # type: ignore[attr-defined]
+                operand = self.expr(node.node, scope)  # type: ignore[attr-defined]
+                return f"({_UNARY[type(node)]}{operand})"
             raise Unsupported(type(node).__name__)
         result: str = method(node, scope)
         return result
@@ -636,12 +802,15 @@ class _CodeGenerator:
             return local
         if node.name in _SPECIAL_NAMES:
             raise Unsupported(f"special name {node.name}")
+        if node.name in self.inline:
+            self.inlined.add(node.name)
+            return self.const(self.inline[node.name])
         return f"ns[{node.name!r}]"
 
     def expr_Getattr(self, node: nodes.Getattr, scope: _Scope) -> str:
         # getattr() with a default, inline; ga() (Environment.getattr) only
         # when the attribute is missing: an item, or Undefined.
-        obj, value = f"t{next(self.ids)}", f"t{next(self.ids)}"
+        obj, value = self.temp(), self.temp()
         return (
             f"({value} if ({value} := getattr(({obj} := {self.expr(node.node, scope)}), "
             f"{node.attr!r}, NA)) is not NA else ga({obj}, {node.attr!r}))"
@@ -660,8 +829,76 @@ class _CodeGenerator:
         return "".join(f", {part}" for part in parts)
 
     def expr_Call(self, node: nodes.Call, scope: _Scope) -> str:
+        direct = self.macro_call(node, scope, output=False)
+        if direct is not None:
+            return direct
+        callee = self.fold(node.node, scope)
+        if (
+            callee is not _NOT_CONSTANT
+            and any(callee is pure for pure in self.compiler.pure)
+            and not node.kwargs
+            and node.dyn_args is None
+            and node.dyn_kwargs is None
+        ):
+            return self.memo_call(callee, node, scope)
         here = self.bind(self.eval_ctx, "x")
         return f"call(ns, {here}, {self.expr(node.node, scope)}{self.arguments(node, scope)})"
+
+    def memo_call(self, function: Any, node: nodes.Call, scope: _Scope) -> str:
+        """A call of a pure function, answered from the last call when its arguments are the same.
+
+        ``once`` gives the same fragment for the same arguments; a call site
+        sees the same shop, theme and formatter message after message, so it
+        keeps the last arguments and result and compares identities first.
+        """
+        args = [self.expr(arg, scope) for arg in node.args]
+        site = self.bind([None], "q")
+        last, given = self.temp(), self.temp()
+        same = "".join(f" and {last}[0][{i}] is {given}[{i}]" for i in range(len(args)))
+        packed = "".join(f"{a}, " for a in args)
+        memo = self.bind(_memo, "f")
+        fn = self.bind(function, "f")
+        return (
+            f"({last}[1] if (({given} := ({packed})) is not None"
+            f" and ({last} := {site}[0]) is not None and len({last}[0]) == {len(args)}{same})"
+            f" else {memo}({site}, {fn}, {given}))"
+        )
+
+    def macro_call(self, node: nodes.Expr, scope: _Scope, output: bool) -> str | None:
+        """``m.name(args)`` for a macro of a module this template imported: a direct call.
+
+        Guarded: the callee is looked up as usual and compared with the macro
+        the import gave; anything else takes the general path. With
+        ``output``, the fast branch gives the text Jinja would write.
+        """
+        if not (
+            isinstance(node, nodes.Call)
+            and isinstance(node.node, nodes.Getattr)
+            and isinstance(node.node.node, nodes.Name)
+            and node.node.node.name in self.imports
+            and scope.find(node.node.node.name) is None
+            and not node.kwargs
+            and node.dyn_args is None
+            and node.dyn_kwargs is None
+        ):
+            return None
+        macro = getattr(self.imports[node.node.node.name], node.node.attr, None)
+        if type(macro) is not CompiledMacro:
+            return None
+        if not macro.required <= len(node.args) <= len(macro.arguments):
+            return None
+        callee = self.temp()
+        args = [self.expr(arg, scope) for arg in node.args]
+        args += [self.const(v) for v in macro.tail[len(args) - macro.required :]]
+        fast = f"{self.bind(macro.function, 'f')}({', '.join(args)})"
+        if not output and self.autoescape:
+            fast = f"{self.bind(Markup, 'c')}({fast})"
+        here = self.bind(self.eval_ctx, "x")
+        slow = f"call(ns, {here}, {callee}{''.join(f', {a}' for a in args[: len(node.args)])})"
+        if output:
+            slow = self.output(slow)
+        guard = f"({callee} := {self.expr(node.node, scope)}) is {self.bind(macro, 'c')}"
+        return f"({fast} if {guard} else {slow})"
 
     def _function(self, kind: str, function: Any) -> str:
         pass_arg = _PassArg.from_obj(function)
@@ -701,11 +938,11 @@ class _CodeGenerator:
         # str_join: every part through str(), then joined.
         parts = []
         for part in node.nodes:
-            code = self.expr(part, scope)
-            try:
-                parts.append(repr(str(part.as_const(self.eval_ctx))))
-            except Exception:  # noqa: BLE001 - not constant
-                parts.append(f"str({code})")
+            value = self.fold(part, scope)
+            if value is not _NOT_CONSTANT:
+                parts.append(repr(str(value)))
+            else:
+                parts.append(f"str({self.expr(part, scope)})")
         return f"({' + '.join(parts)})"
 
     def expr_And(self, node: nodes.And, scope: _Scope) -> str:
@@ -745,22 +982,40 @@ class _CodeGenerator:
         return self.expr(node.expr, scope)
 
 
+def _memo(site: list[Any], function: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    value = function(*args)
+    site[0] = (args, value)  # one assignment: readers see the old pair or the new one
+    return value
+
+
 class TemplateCompiler:
     """Compiles an environment's templates on first use and keeps them.
 
     :meth:`get` gives the compiled template, or ``None`` for a template Jinja
     must render (an unsupported construct, or a sandboxed environment).
+
+    Args:
+        environment: The Jinja environment whose templates are compiled.
+        translations: The catalog installed new-style in ``environment``, if any.
+        pure: Callables (among the globals) that return the same value for the
+            same arguments, whose last result a call site may keep (``once``).
     """
 
     #: Renders that fell back to Jinja after which a template stays with Jinja.
     MAX_FAILURES = 8
 
-    def __init__(self, environment: jinja2.Environment, translations: Any = None) -> None:
-        """``translations``: the catalog installed new-style in ``environment``, if any."""
+    def __init__(
+        self,
+        environment: jinja2.Environment,
+        translations: Any = None,
+        pure: tuple[Any, ...] = (),
+    ) -> None:
         self.environment = environment
         self.translations = translations
+        self.pure = pure
         self._templates: dict[str, CompiledTemplate | None] = {}
-        self._compiled: dict[tuple[str, bool], Any] = {}
+        self._compiled: dict[tuple[str, bool, frozenset[str] | None], Any] = {}
+        self._trees: dict[str, nodes.Template] = {}
         self._lock = threading.RLock()
         undefined = environment.undefined
         self.namespace: type[dict[str, Any]] = type(
@@ -784,10 +1039,10 @@ class TemplateCompiler:
                 self.globals = dict(self.environment.globals)
             if name not in self._templates:
                 try:
-                    template: CompiledTemplate | None = self.compile(name, module=False)
-                except Unsupported:
-                    template = None
-                except Exception:  # noqa: BLE001 - Jinja will report it, with its line
+                    excluded = frozenset(self._stores(name, set()) & self.globals.keys())
+                    template: CompiledTemplate | None = self.compile(name, False, excluded)
+                    template.generic = self.compile(name, False, None)  # type: ignore[union-attr]
+                except Exception:  # noqa: BLE001 - Unsupported, or an error Jinja will report
                     template = None
                 self._templates[name] = template
         return self._templates[name]
@@ -798,9 +1053,37 @@ class TemplateCompiler:
         if template.failures >= self.MAX_FAILURES:
             self._templates[template.name] = None
 
-    def compile(self, name: str, module: bool) -> Any:
-        """Compile ``name`` as a rendered template, or as an imported module."""
-        key = (name, module)
+    def _tree(self, name: str) -> nodes.Template:
+        tree = self._trees.get(name)
+        if tree is None:
+            env = self.environment
+            source, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+            tree = self._trees[name] = env.parse(source, name, filename)
+        return tree
+
+    def _stores(self, name: str, seen: set[str]) -> set[str]:
+        """Names assigned at the top level of ``name``, its parents and its includes."""
+        if name in seen:
+            return set()
+        seen.add(name)
+        tree = self._tree(name)
+        names = _toplevel_stores(tree.body)
+        for node in tree.find_all((nodes.Extends, nodes.Include)):
+            if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str):
+                names |= self._stores(node.template.value, seen)
+        return names
+
+    def compile(self, name: str, module: bool, excluded: frozenset[str] | None = None) -> Any:
+        """Compile ``name`` as a rendered template, or as an imported module.
+
+        A rendered template has the globals outside ``excluded`` written in as
+        constants; ``None`` compiles the generic variant. A module always has
+        the globals it does not assign itself written in: no render context
+        reaches it.
+        """
+        if module:
+            excluded = frozenset(_toplevel_stores(self._tree(name).body))
+        key = (name, module, excluded)
         if key in self._compiled:
             result = self._compiled[key]
             if result is None:
@@ -808,24 +1091,32 @@ class TemplateCompiler:
             return result
         self._compiled[key] = None
         try:
-            env = self.environment
-            source, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
-            tree = env.parse(source, name, filename)
-            generator = _CodeGenerator(self, name, module)
-            generator.template(tree)
+            inline = (
+                {}
+                if excluded is None
+                else {k: v for k, v in self.globals.items() if k not in excluded}
+            )
+            generator = _CodeGenerator(self, name, module, inline, excluded)
+            generator.template(self._tree(name))
             code = "\n".join(generator.src.lines)
             namespace: dict[str, Any] = {**self.helpers, **generator.globals}
             exec(compile(code, f"<compiled {name}>", "exec"), namespace)  # noqa: S102
             blocks = {block: namespace[function] for block, function in generator.blocks.items()}
             if module:
-                ns = self.namespace(env.globals)
-                namespace["init"](ns, lambda _: None, {})
+                ns = self.namespace(self.globals)
+                namespace["init"](ns, [], {})
                 result: Any = _Module(name, {k: ns[k] for k in generator.exported})
             else:
                 if generator.extends is not None:
-                    parent = self.compile(generator.extends, module=False)
+                    parent = self.compile(generator.extends, False, excluded)
                     blocks = {**parent.blocks, **blocks}
-                result = CompiledTemplate(name, namespace["root"], blocks, self.namespace)
+                result = CompiledTemplate(
+                    name,
+                    namespace["root"],
+                    blocks,
+                    self.namespace,
+                    inlined=frozenset(generator.inlined),
+                )
         except BaseException:
             del self._compiled[key]
             raise
@@ -925,8 +1216,7 @@ class TemplateCompiler:
         plural = lru_cache(4096)(getattr(translations, "ungettext", None) or translations.ngettext)
 
         def gettext(ns: dict[str, Any], here: EvalContext, string: str, **variables: Any) -> Any:
-            text = lookup(string)
-            return (Markup(text) if here.autoescape else text) % variables
+            return _interpolate(lookup(string), variables, here.autoescape)
 
         def ngettext(
             ns: dict[str, Any],
@@ -937,8 +1227,7 @@ class TemplateCompiler:
             **variables: Any,
         ) -> Any:
             variables.setdefault("num", num)
-            text = plural(singular, plural_, num)
-            return (Markup(text) if here.autoescape else text) % variables
+            return _interpolate(plural(singular, plural_, num), variables, here.autoescape)
 
         def alias(ns: dict[str, Any], here: EvalContext, *args: Any, **kwargs: Any) -> Any:
             return self._call(ns, here, ns["gettext"], *args, **kwargs)

@@ -282,13 +282,14 @@ def build_environment(
     )
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.extend(relationclient_translations=translations)
-    env.globals["once"] = Fragments(enabled=compile_gettext)
+    fragments = Fragments(enabled=compile_gettext)
+    env.globals["once"] = fragments
     env.filters["columns"] = columns
     env.filters["textlines"] = textlines
     env.globals["rule"] = "-" * 64
     env.globals["br"] = Markup("<br>")
     compiler = (
-        TemplateCompiler(env, translations)
+        TemplateCompiler(env, translations, pure=(fragments,))
         if compile_gettext and cls is jinja2.Environment
         else None
     )
@@ -353,7 +354,7 @@ def _compiled(
     if compiled is None:
         return None
     try:
-        return compiled.render({**compiler.globals, **context}, blocks)
+        return compiled.render(compiler.globals, context, blocks)
     except Exception:
         # Jinja renders it again and gives its own result or error; a template
         # that keeps needing this stays with Jinja.
