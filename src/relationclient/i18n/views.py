@@ -79,7 +79,7 @@ class OrderView:
     @cached_property
     def subtotal(self) -> str:
         """Sum of the lines."""
-        return self.money(self.order.subtotal.amount)
+        return self.money(self.order.amounts.subtotal)
 
     @cached_property
     def shipping(self) -> str | None:
@@ -101,14 +101,13 @@ class OrderView:
     def taxes(self) -> list[TaxView]:
         """Tax per rate."""
         return [
-            TaxView(self.fmt.rate(t.rate), self.money(t.amount.amount))
-            for t in self.order.tax_lines
+            TaxView(self.fmt.rate(rate), self.money(tax)) for rate, tax in self.order.amounts.taxes
         ]
 
     @cached_property
     def total(self) -> str:
         """What the customer pays."""
-        return self.money(self.order.total.amount)
+        return self.money(self.order.amounts.total)
 
     @cached_property
     def delivery_method(self) -> str:

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Self
 
 from pydantic import model_validator
 
 from ._types import Amount, CurrencyCode, Model, check_precision, currency_precision
 
-__all__ = ["Money", "round_money"]
+__all__ = ["Money", "round_money", "rounder"]
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round ``amount`` half-up to the minor unit of ``currency`` (EUR cents, whole yen)."""
-    return amount.quantize(Decimal(1).scaleb(-currency_precision(currency)), ROUND_HALF_UP)
+    return rounder(currency)(amount)
+
+
+@lru_cache(maxsize=512)
+def rounder(currency: str) -> Callable[[Decimal], Decimal]:
+    """:func:`round_money` for one currency, its minor unit looked up once."""
+    quantum = Decimal(1).scaleb(-currency_precision(currency))
+
+    def round_to_minor_unit(amount: Decimal) -> Decimal:
+        return amount.quantize(quantum, ROUND_HALF_UP)
+
+    return round_to_minor_unit
 
 
 class Money(Model):

@@ -6,7 +6,8 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from collections.abc import Callable
+from typing import Annotated, Any, NamedTuple, Self
 
 from pydantic import AwareDatetime, Field, computed_field, model_validator
 from pydantic_core import PydanticCustomError
@@ -21,7 +22,7 @@ from ._types import (
     cached_property,
     check_precision,
 )
-from .money import Money
+from .money import Money, rounder
 from .parties import Address, Customer
 
 __all__ = [
@@ -89,6 +90,16 @@ class Delivery(Model):
     pickup_point: SingleLine | None = None
 
 
+class OrderAmounts(NamedTuple):
+    """An order's sums, rounded to its currency: see :attr:`Order.amounts`."""
+
+    subtotal: Decimal
+    #: (rate, tax) per tax rate, highest rate first.
+    taxes: tuple[tuple[Decimal, Decimal], ...]
+    tax: Decimal
+    total: Decimal
+
+
 class Order(Model):
     """An order as the customer placed it.
 
@@ -139,15 +150,14 @@ class Order(Model):
         """``amount`` in the order's currency, rounded to its minor unit."""
         return Money.rounded(amount, self.currency)
 
-    @computed_field  # type: ignore[prop-decorator]
     @cached_property
-    def subtotal(self) -> Money:
-        """Sum of the line totals."""
-        return self.money(sum((line.total for line in self.lines), Decimal(0)))
+    def amounts(self) -> OrderAmounts:
+        """The order's sums as rounded ``Decimal`` amounts, computed once.
 
-    @cached_property
-    def tax_lines(self) -> tuple[TaxLine, ...]:
-        """The tax per rate, shipping included, highest rate first; zero rates left out."""
+        ``subtotal``, ``tax_lines``, ``tax`` and ``total`` are these, as
+        :class:`Money`; a view formatting an email reads them here.
+        """
+        rounded = self._rounder()
         gross = sum((line.total for line in self.lines), Decimal(0))
         # The discount comes off the articles first; what exceeds them (a code
         # worth more than the basket) comes off the shipping.
@@ -167,23 +177,44 @@ class Order(Model):
             if not rate:
                 continue
             tax = base - base / (1 + rate) if self.prices_include_tax else base * rate
-            taxes.append(TaxLine.model_construct(rate=rate, amount=self.money(tax)))
-        return tuple(taxes)
+            taxes.append((rate, rounded(tax)))
+        subtotal = rounded(gross)
+        tax_total = rounded(sum((amount for _, amount in taxes), Decimal(0)))
+        total = subtotal + self.shipping_price - self.discount
+        if not self.prices_include_tax:
+            total += tax_total
+        return OrderAmounts(subtotal, tuple(taxes), tax_total, rounded(total))
+
+    def _rounder(self) -> Callable[[Decimal], Decimal]:
+        return rounder(self.currency)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def subtotal(self) -> Money:
+        """Sum of the line totals."""
+        return Money.model_construct(amount=self.amounts.subtotal, currency=self.currency)
+
+    @cached_property
+    def tax_lines(self) -> tuple[TaxLine, ...]:
+        """The tax per rate, shipping included, highest rate first; zero rates left out."""
+        return tuple(
+            TaxLine.model_construct(
+                rate=rate, amount=Money.model_construct(amount=amount, currency=self.currency)
+            )
+            for rate, amount in self.amounts.taxes
+        )
 
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
     def tax(self) -> Money:
         """Total tax, included in ``total`` or added to it per ``prices_include_tax``."""
-        return self.money(sum((t.amount.amount for t in self.tax_lines), Decimal(0)))
+        return Money.model_construct(amount=self.amounts.tax, currency=self.currency)
 
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
     def total(self) -> Money:
         """What the customer pays."""
-        total = self.subtotal.amount + self.shipping_price - self.discount
-        if not self.prices_include_tax:
-            total += self.tax.amount
-        return self.money(total)
+        return Money.model_construct(amount=self.amounts.total, currency=self.currency)
 
     @cached_property
     def item_count(self) -> int:
