@@ -14,7 +14,7 @@ random amounts.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Context, Decimal, getcontext
 from functools import lru_cache
 
 from babel import Locale
@@ -90,6 +90,22 @@ def currency_formatter(locale: str, currency: str) -> Callable[[Decimal | int], 
     return fast
 
 
+_DIGITS = frozenset("0123456789")
+# Fewer characters than the default decimal context's 28 digits: unary plus
+# (Babel's rounding to the context) cannot change such a number.
+_PLAIN_DIGITS = 28
+
+
+def _roomy(context: Context) -> bool:
+    """A decimal context where an amount of up to 28 digits is neither rounded nor clamped."""
+    return (
+        context.prec >= _PLAIN_DIGITS
+        and context.Emax >= _PLAIN_DIGITS
+        and context.Emin <= -_PLAIN_DIGITS
+        and not context.clamp
+    )
+
+
 def _grouped_by_three(
     quantum: Decimal,
     precision: int,
@@ -136,12 +152,27 @@ def _grouped_by_three(
         mode = 3
 
     def fast(value: Decimal | int) -> str:
-        if not isinstance(value, Decimal):
-            value = Decimal(str(value))
-        if not value.is_finite():
-            return babel(value)
-        rounded = (+value).copy_abs().quantize(quantum)
-        text = str(rounded)
+        # What the models hold: an amount already at the currency's precision,
+        # not negative, in plain notation. Babel's rounding keeps its digits as
+        # str() writes them, so the arithmetic is skipped.
+        text = str(value) if type(value) is Decimal else ""
+        if (
+            text
+            and text[0] in _DIGITS
+            and len(text) <= _PLAIN_DIGITS
+            and "E" not in text
+            and ((len(text) > tail and text[-tail] == ".") if tail else "." not in text)
+            and _roomy(getcontext())
+        ):
+            rounded, signed = value, False
+        else:
+            if not isinstance(value, Decimal):
+                value = Decimal(str(value))
+            if not value.is_finite():
+                return babel(value)
+            rounded = (+value).copy_abs().quantize(quantum)
+            text = str(rounded)
+            signed = value.is_signed()
         size = len(text)
         if size <= small:
             if local_sign:
@@ -163,7 +194,7 @@ def _grouped_by_three(
                 text = text[:-tail].replace(",", group) + decimal_sign + text[1 - tail :]
             elif mode == 3:
                 text = text.replace(",", group)
-        if value.is_signed():
+        if signed:
             return neg_prefix + text + neg_suffix
         return pos_prefix + text + pos_suffix
 

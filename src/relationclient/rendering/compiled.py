@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import count
+from keyword import iskeyword
 from types import MethodType
 from typing import Any
 
@@ -84,6 +85,8 @@ _PLAIN_CONSTANTS = (str, int, float, bool, type(None))
 # The code of jinja2.async_utils.async_variant's wrapper, as seen on do_join.
 _ASYNC_VARIANT = getattr(jinja2.filters.do_join, "__code__", None)
 _NOT_AN_ATTRIBUTE = object()
+# Attribute reads that failed after which a template renders in its careful variant.
+_MAX_MISSES = 8
 # Folded values a render could change: built again each time, as Jinja's code does.
 _NOT_CONSTANT = object()
 _MUTABLE_TYPES = (list, dict, set, bytearray, type(_NOT_CONSTANT))
@@ -262,7 +265,11 @@ class CompiledTemplate:
     namespace: type[dict[str, Any]]
     inlined: frozenset[str] = frozenset()
     generic: CompiledTemplate | None = None
+    #: The variant that reads attributes as Jinja does (attribute, else item,
+    #: else Undefined), for when this one's plain attribute reads fail.
+    careful: CompiledTemplate | None = None
     failures: int = 0
+    misses: int = 0
 
     def render(
         self,
@@ -273,16 +280,27 @@ class CompiledTemplate:
         """The whole template from ``context`` over ``globals``, then each of ``blocks`` alone."""
         if self.generic is not None and not self.inlined.isdisjoint(context):
             return self.generic.render(globals, context, blocks)
+        careful = self.careful
+        if careful is not None and self.misses >= _MAX_MISSES:
+            return careful.render(globals, context, blocks)
         ns = self.namespace(globals)
         ns.update(context)
         out: list[str] = []
-        self.root(ns, out, self.blocks)
-        whole = "".join(out)
-        parts = []
-        for name in blocks:
-            out.clear()
-            self.blocks[name](ns, out, self.blocks)
-            parts.append("".join(out))
+        try:
+            self.root(ns, out, self.blocks)
+            whole = "".join(out)
+            parts = []
+            for name in blocks:
+                out.clear()
+                self.blocks[name](ns, out, self.blocks)
+                parts.append("".join(out))
+        except AttributeError:
+            # A dictionary read as ``d.key``, or a missing attribute: Jinja's
+            # rules decide, in the careful variant.
+            if careful is None:
+                raise
+            self.misses += 1
+            return careful.render(globals, context, blocks)
         return whole, parts
 
 
@@ -387,8 +405,11 @@ class _CodeGenerator:
         module: bool,
         inline: Mapping[str, Any],
         excluded: frozenset[str] | None,
+        speculative: bool = False,
     ) -> None:
         self.compiler = compiler
+        #: Read attributes with Python's own ``obj.name`` (see CompiledTemplate.careful).
+        self.speculative = speculative
         self.env = compiler.environment
         self.name = name
         self.module = module
@@ -479,7 +500,7 @@ class _CodeGenerator:
         self.function(f"{'init' if self.module else 'root'}(ns, out, blocks)")
         self.statements(tree.body, _Scope(None, toplevel=True))
         if self.extends is not None:
-            parent = self.compiler.compile(self.extends, False, self.excluded)
+            parent = self.compiler.compile(self.extends, False, self.excluded, self.speculative)
             self.inlined |= parent.inlined
             self.write(f"{self.bind(parent.root, 'p')}(ns, out, blocks)")
         self.end_function()
@@ -695,7 +716,7 @@ class _CodeGenerator:
     def stmt_Import(self, node: nodes.Import, scope: _Scope) -> None:
         if node.with_context:
             raise Unsupported("import with context")
-        module = self.compiler.module(self.module_name(node.template))
+        module = self.compiler.module(self.module_name(node.template), self.speculative)
         if scope.toplevel:
             self.imports[node.target] = module
         self.store([node.target], self.bind(module, "m"), scope, export=False)
@@ -703,7 +724,7 @@ class _CodeGenerator:
     def stmt_FromImport(self, node: nodes.FromImport, scope: _Scope) -> None:
         if node.with_context:
             raise Unsupported("import with context")
-        module = self.compiler.module(self.module_name(node.template))
+        module = self.compiler.module(self.module_name(node.template), self.speculative)
         for item in node.names:
             name, alias = item if isinstance(item, tuple) else (item, item)
             if name.startswith("_") or not hasattr(module, name):
@@ -716,7 +737,7 @@ class _CodeGenerator:
         if self.suppressed(scope):
             return
         name = self.module_name(node.template)
-        included = self.compiler.compile(name, False, self.excluded)
+        included = self.compiler.compile(name, False, self.excluded, self.speculative)
         self.inlined |= included.inlined
         root = self.bind(included.root, "p")
         blocks = self.bind(included.blocks, "b")
@@ -808,6 +829,8 @@ class _CodeGenerator:
         return f"ns[{node.name!r}]"
 
     def expr_Getattr(self, node: nodes.Getattr, scope: _Scope) -> str:
+        if self.speculative and node.attr.isidentifier() and not iskeyword(node.attr):
+            return f"({self.expr(node.node, scope)}).{node.attr}"
         # getattr() with a default, inline; ga() (Environment.getattr) only
         # when the attribute is missing: an item, or Undefined.
         obj, value = self.temp(), self.temp()
@@ -1014,7 +1037,7 @@ class TemplateCompiler:
         self.translations = translations
         self.pure = pure
         self._templates: dict[str, CompiledTemplate | None] = {}
-        self._compiled: dict[tuple[str, bool, frozenset[str] | None], Any] = {}
+        self._compiled: dict[tuple[str, bool, frozenset[str] | None, bool], Any] = {}
         self._trees: dict[str, nodes.Template] = {}
         self._lock = threading.RLock()
         undefined = environment.undefined
@@ -1040,8 +1063,10 @@ class TemplateCompiler:
             if name not in self._templates:
                 try:
                     excluded = frozenset(self._stores(name, set()) & self.globals.keys())
-                    template: CompiledTemplate | None = self.compile(name, False, excluded)
-                    template.generic = self.compile(name, False, None)  # type: ignore[union-attr]
+                    template: CompiledTemplate | None = self.compile(name, False, excluded, True)
+                    assert template is not None
+                    template.careful = self.compile(name, False, excluded)
+                    template.generic = self.compile(name, False, None)
                 except Exception:  # noqa: BLE001 - Unsupported, or an error Jinja will report
                     template = None
                 self._templates[name] = template
@@ -1073,7 +1098,13 @@ class TemplateCompiler:
                 names |= self._stores(node.template.value, seen)
         return names
 
-    def compile(self, name: str, module: bool, excluded: frozenset[str] | None = None) -> Any:
+    def compile(
+        self,
+        name: str,
+        module: bool,
+        excluded: frozenset[str] | None = None,
+        speculative: bool = False,
+    ) -> Any:
         """Compile ``name`` as a rendered template, or as an imported module.
 
         A rendered template has the globals outside ``excluded`` written in as
@@ -1083,7 +1114,7 @@ class TemplateCompiler:
         """
         if module:
             excluded = frozenset(_toplevel_stores(self._tree(name).body))
-        key = (name, module, excluded)
+        key = (name, module, excluded, speculative)
         if key in self._compiled:
             result = self._compiled[key]
             if result is None:
@@ -1096,7 +1127,7 @@ class TemplateCompiler:
                 if excluded is None
                 else {k: v for k, v in self.globals.items() if k not in excluded}
             )
-            generator = _CodeGenerator(self, name, module, inline, excluded)
+            generator = _CodeGenerator(self, name, module, inline, excluded, speculative)
             generator.template(self._tree(name))
             code = "\n".join(generator.src.lines)
             namespace: dict[str, Any] = {**self.helpers, **generator.globals}
@@ -1108,7 +1139,7 @@ class TemplateCompiler:
                 result: Any = _Module(name, {k: ns[k] for k in generator.exported})
             else:
                 if generator.extends is not None:
-                    parent = self.compile(generator.extends, False, excluded)
+                    parent = self.compile(generator.extends, False, excluded, speculative)
                     blocks = {**parent.blocks, **blocks}
                 result = CompiledTemplate(
                     name,
@@ -1123,8 +1154,8 @@ class TemplateCompiler:
         self._compiled[key] = result
         return result
 
-    def module(self, name: str) -> _Module:
-        result: _Module = self.compile(name, module=True)
+    def module(self, name: str, speculative: bool = False) -> _Module:
+        result: _Module = self.compile(name, True, None, speculative)
         return result
 
     def _helpers(self) -> dict[str, Any]:
