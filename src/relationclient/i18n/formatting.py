@@ -199,7 +199,16 @@ class Formatter:
         """
         if not self.optimised:
             return self._address(address, with_name)
-        return list(_address(self.locale, self.reader_country, address, with_name))
+        # Keyed by the fields: hashing and comparing the model itself costs
+        # more than the look-up saves.
+        key = (self.locale, self.reader_country, with_name, *address.__dict__.values())
+        lines = _ADDRESSES.get(key)
+        if lines is None:
+            lines = tuple(self._address(address, with_name))
+            if len(_ADDRESSES) >= _ADDRESSES_KEPT:
+                _ADDRESSES.clear()
+            _ADDRESSES[key] = lines
+        return list(lines)
 
     def _address(self, address: Address, with_name: bool) -> list[str]:
         data: dict[str, Any] = {
@@ -259,11 +268,11 @@ def _date(locale: str, value: dt.date, form: str) -> str:
     return str(format_skeleton(form, value, locale=_locale(locale)))
 
 
-@lru_cache(maxsize=4096)
-def _address(
-    locale: str, reader_country: str | None, address: Address, with_name: bool
-) -> tuple[str, ...]:
-    return tuple(Formatter(locale, reader_country)._address(address, with_name))
+# Formatted addresses by (locale, reader country, with_name, fields…); a
+# customer's address appears in both parts of each message. Bounded: emptied
+# when full, a dict's single reads and writes being safe across threads.
+_ADDRESSES: dict[tuple[Any, ...], tuple[str, ...]] = {}
+_ADDRESSES_KEPT = 4096
 
 
 @lru_cache(maxsize=1024)

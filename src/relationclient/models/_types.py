@@ -12,7 +12,7 @@ import unicodedata
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Self, TypeVar, overload
 from urllib.parse import urlsplit
 
 import email_validator
@@ -58,7 +58,11 @@ class cached_property(functools.cached_property[T]):
     once would at worst both compute the same value.
     """
 
-    def __get__(self, instance: object | None, owner: type | None = None) -> Any:
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
+    @overload
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> T: ...
+    def __get__(self, instance: object | None, owner: type[Any] | None = None) -> Any:
         if instance is None:
             return self
         name = self.attrname
@@ -202,6 +206,38 @@ def _finite(value: Decimal) -> Decimal:
 
 Amount = Annotated[Decimal, BeforeValidator(_decimal), AfterValidator(_finite)]
 """A ``Decimal``; strings and ints are read exactly, floats through their shortest repr."""
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def construct(cls: type[M], values: dict[str, Any], fields_set: set[str] | None = None) -> M:
+    """``cls.model_construct(**values)`` when ``values`` gives every field, for less.
+
+    pydantic's ``model_construct`` looks at aliases and defaults field by
+    field; with every field given, none of that applies and the instance is
+    its ``__dict__`` plus pydantic's bookkeeping, set the way
+    ``model_construct`` sets it (``fields_set``: the fields counted as given,
+    all of them by default). The values are trusted: nothing is validated.
+    Anything else (a field left out, private attributes, extra fields) goes
+    to ``model_construct`` itself.
+    """
+    fields = cls.__pydantic_fields__
+    if (
+        len(values) != len(fields)
+        or cls.__pydantic_post_init__
+        or cls.__pydantic_root_model__
+        or cls.model_config.get("extra") == "allow"
+        or any(name not in fields for name in values)
+    ):
+        return cls.model_construct(fields_set, **values)
+    instance = cls.__new__(cls)
+    _set = object.__setattr__
+    _set(instance, "__dict__", {name: values[name] for name in fields})
+    _set(instance, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
 
 
 def check_precision(amount: Decimal, currency: str, field: str = "amount") -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from collections.abc import Callable
 from typing import Annotated, Any, NamedTuple, Self
 
 from pydantic import AwareDatetime, Field, computed_field, model_validator
@@ -63,7 +63,7 @@ class OrderLine(Model):
             check_precision(self.unit_price, self.currency, "unit_price")
         return self
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field
     @cached_property
     def total(self) -> Decimal:
         """``quantity × unit_price``."""
@@ -188,7 +188,7 @@ class Order(Model):
     def _rounder(self) -> Callable[[Decimal], Decimal]:
         return rounder(self.currency)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field
     @cached_property
     def subtotal(self) -> Money:
         """Sum of the line totals."""
@@ -204,13 +204,13 @@ class Order(Model):
             for rate, amount in self.amounts.taxes
         )
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field
     @cached_property
     def tax(self) -> Money:
         """Total tax, included in ``total`` or added to it per ``prices_include_tax``."""
         return Money.model_construct(amount=self.amounts.tax, currency=self.currency)
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field
     @cached_property
     def total(self) -> Money:
         """What the customer pays."""

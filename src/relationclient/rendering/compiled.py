@@ -691,11 +691,11 @@ class _CodeGenerator:
         for name in names:
             if name in _SPECIAL_NAMES:
                 raise Unsupported(f"assignment to {name}")
-        targets = [self.local(scope, name) for name in names]
-        if len(targets) == 1:
-            self.write(f"{targets[0]} = {value}")
+        locals_ = [self.local(scope, name) for name in names]
+        if len(locals_) == 1:
+            self.write(f"{locals_[0]} = {value}")
         else:
-            self.write(f"{', '.join(targets)}, = {value}")
+            self.write(f"{', '.join(locals_)}, = {value}")
 
     def stmt_Assign(self, node: nodes.Assign, scope: _Scope) -> None:
         value = self.expr(node.node, scope)
@@ -704,7 +704,8 @@ class _CodeGenerator:
         elif isinstance(node.target, nodes.Tuple) and all(
             isinstance(n, nodes.Name) for n in node.target.items
         ):
-            self.store([n.name for n in node.target.items], value, scope)
+            names = [n.name for n in node.target.items if isinstance(n, nodes.Name)]
+            self.store(names, value, scope)
         else:
             raise Unsupported("assignment target")
 
@@ -753,7 +754,8 @@ class _CodeGenerator:
         params = [self.target(arg, inner) for arg in node.args]
         arguments = tuple(arg.name for arg in node.args)
         defaults: dict[str, Any] = {}
-        for arg, default in zip(node.args[len(node.args) - len(node.defaults) :], node.defaults):
+        with_defaults = node.args[len(node.args) - len(node.defaults) :]
+        for arg, default in zip(with_defaults, node.defaults, strict=True):
             try:
                 defaults[arg.name] = default.as_const(self.eval_ctx)
             except Exception as exc:
@@ -775,7 +777,7 @@ class _CodeGenerator:
         )
 
     # -- expressions ----------------------------------------------------------------------
-    def fold(self, node: nodes.Expr, scope: _Scope) -> Any:
+    def fold(self, node: Any, scope: _Scope) -> Any:
         """``node``'s value when Jinja would fold it, the inlined globals being constants.
 
         ``_NOT_CONSTANT`` otherwise, and for mutable values (a list a template
@@ -792,26 +794,27 @@ class _CodeGenerator:
                 return _NOT_CONSTANT
             values[name.name] = self.inline[name.name]
         try:
-            value = (_substitute(node, values) if values else node).as_const(self.eval_ctx)
-        except Exception:  # noqa: BLE001 - not constant: compiled instead
+            folded: Any = _substitute(node, values) if values else node
+            value = folded.as_const(self.eval_ctx)
+        except Exception:
             return _NOT_CONSTANT
         if type(value) in _MUTABLE_TYPES:
             return _NOT_CONSTANT
         self.inlined.update(values)
         return value
 
-    def expr(self, node: nodes.Expr, scope: _Scope) -> str:
+    def expr(self, node: Any, scope: _Scope) -> str:
         value = self.fold(node, scope)
         if value is not _NOT_CONSTANT:
             return self.const(value)
         method = getattr(self, f"expr_{type(node).__name__}", None)
         if method is None:
             if type(node) in _BINARY:
-                left = self.expr(node.left, scope)  # type: ignore[attr-defined]
-                right = self.expr(node.right, scope)  # type: ignore[attr-defined]
+                left = self.expr(node.left, scope)
+                right = self.expr(node.right, scope)
                 return f"({left} {_BINARY[type(node)]} {right})"
             if type(node) in _UNARY:
-                operand = self.expr(node.node, scope)  # type: ignore[attr-defined]
+                operand = self.expr(node.node, scope)
                 return f"({_UNARY[type(node)]}{operand})"
             raise Unsupported(type(node).__name__)
         result: str = method(node, scope)
@@ -1067,7 +1070,7 @@ class TemplateCompiler:
                     assert template is not None
                     template.careful = self.compile(name, False, excluded)
                     template.generic = self.compile(name, False, None)
-                except Exception:  # noqa: BLE001 - Unsupported, or an error Jinja will report
+                except Exception:
                     template = None
                 self._templates[name] = template
         return self._templates[name]
@@ -1094,8 +1097,9 @@ class TemplateCompiler:
         tree = self._tree(name)
         names = _toplevel_stores(tree.body)
         for node in tree.find_all((nodes.Extends, nodes.Include)):
-            if isinstance(node.template, nodes.Const) and isinstance(node.template.value, str):
-                names |= self._stores(node.template.value, seen)
+            template = getattr(node, "template", None)
+            if isinstance(template, nodes.Const) and isinstance(template.value, str):
+                names |= self._stores(template.value, seen)
         return names
 
     def compile(
@@ -1116,10 +1120,10 @@ class TemplateCompiler:
             excluded = frozenset(_toplevel_stores(self._tree(name).body))
         key = (name, module, excluded, speculative)
         if key in self._compiled:
-            result = self._compiled[key]
-            if result is None:
+            done = self._compiled[key]
+            if done is None:
                 raise Unsupported(f"{name} is being compiled (recursive import or extends)")
-            return result
+            return done
         self._compiled[key] = None
         try:
             inline = (
@@ -1131,7 +1135,7 @@ class TemplateCompiler:
             generator.template(self._tree(name))
             code = "\n".join(generator.src.lines)
             namespace: dict[str, Any] = {**self.helpers, **generator.globals}
-            exec(compile(code, f"<compiled {name}>", "exec"), namespace)  # noqa: S102
+            exec(compile(code, f"<compiled {name}>", "exec"), namespace)
             blocks = {block: namespace[function] for block, function in generator.blocks.items()}
             if module:
                 ns = self.namespace(self.globals)
@@ -1155,6 +1159,7 @@ class TemplateCompiler:
         return result
 
     def module(self, name: str, speculative: bool = False) -> _Module:
+        """The compiled module of template ``name``, as ``{% import %}`` binds it."""
         result: _Module = self.compile(name, True, None, speculative)
         return result
 
@@ -1195,7 +1200,8 @@ class TemplateCompiler:
             # is the calling template's evaluation context.
             if type(obj) is CompiledMacro:
                 return obj.invoke(here.autoescape, args, kwargs)
-            if direct.get(id(obj)) is obj:
+            known = direct.get(id(obj))
+            if known is not None and known is obj:
                 try:
                     return obj(*args, **kwargs)
                 except StopIteration:
@@ -1211,9 +1217,9 @@ class TemplateCompiler:
                     direct.clear()
                 direct[id(obj)] = obj
             if pass_arg is _PassArg.context:
-                installed, fast = fast_i18n.get(id(obj), (None, None))
-                if installed is obj:
-                    return fast(ns, here, *args, **kwargs)
+                entry = fast_i18n.get(id(obj))
+                if entry is not None and entry[0] is obj:
+                    return entry[1](ns, here, *args, **kwargs)
                 if id(obj) not in i18n:
                     raise Unsupported("a function that needs the template context")
                 context = new_context(env, None, {}, ns, shared=True)
@@ -1263,7 +1269,11 @@ class TemplateCompiler:
         def alias(ns: dict[str, Any], here: EvalContext, *args: Any, **kwargs: Any) -> Any:
             return self._call(ns, here, ns["gettext"], *args, **kwargs)
 
-        functions = {"gettext": gettext, "ngettext": ngettext, "_": alias}
+        functions: dict[str, Callable[..., Any]] = {
+            "gettext": gettext,
+            "ngettext": ngettext,
+            "_": alias,
+        }
         return {
             id(env.globals[name]): (env.globals[name], function)
             for name, function in functions.items()
