@@ -333,7 +333,15 @@ class Composer:
                 f"<{ctx['unsubscribe_url']}>, <mailto:{self.shop.email}?subject=unsubscribe>"
             )
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        fields: dict[str, Any] = {
+        fields: dict[str, Any] = {  # in Email's field order
+            "kind": kind,
+            "locale": chosen,
+            "purpose": ctx["purpose"],
+            "idempotency_key": idempotency_key(
+                kind, self._event(kind, ctx), "email", customer.email
+            ),
+            "created_at": datetime.now(UTC),
+            "timezone": customer.timezone or self.shop.timezone,
             # Both addresses were validated with the customer and the shop.
             "to": construct(Mailbox, {"address": customer.email, "name": customer.full_name}),
             "sender": self._sender,
@@ -343,14 +351,6 @@ class Composer:
             "html": html,
             "text": text,
             "headers": headers,
-            "kind": kind,
-            "locale": chosen,
-            "purpose": ctx["purpose"],
-            "idempotency_key": idempotency_key(
-                kind, self._event(kind, ctx), "email", customer.email
-            ),
-            "created_at": datetime.now(UTC),
-            "timezone": customer.timezone or self.shop.timezone,
         }
         if self.optimise:
             return _construct_email(fields)
@@ -466,5 +466,5 @@ def _construct_email(fields: dict[str, Any]) -> Email:
             )
     fields["headers"] = headers
     given = set(fields)  # as validation counts them: attachments were not given
-    fields.setdefault("attachments", ())
+    fields["attachments"] = ()
     return construct(Email, fields, given)

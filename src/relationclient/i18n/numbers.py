@@ -14,7 +14,7 @@ random amounts.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Context, Decimal, getcontext
+from decimal import Decimal, getcontext
 from functools import lru_cache
 
 from babel import Locale
@@ -96,16 +96,6 @@ _DIGITS = frozenset("0123456789")
 _PLAIN_DIGITS = 28
 
 
-def _roomy(context: Context) -> bool:
-    """A decimal context where an amount of up to 28 digits is neither rounded nor clamped."""
-    return (
-        context.prec >= _PLAIN_DIGITS
-        and context.Emax >= _PLAIN_DIGITS
-        and context.Emin <= -_PLAIN_DIGITS
-        and not context.clamp
-    )
-
-
 def _grouped_by_three(
     quantum: Decimal,
     precision: int,
@@ -151,51 +141,63 @@ def _grouped_by_three(
     else:
         mode = 3
 
-    def fast(value: Decimal | int) -> str:
-        # What the models hold: an amount already at the currency's precision,
-        # not negative, in plain notation. Babel's rounding keeps its digits as
-        # str() writes them, so the arithmetic is skipped.
-        text = str(value) if type(value) is Decimal else ""
-        if (
-            text
-            and text[0] in _DIGITS
-            and len(text) <= _PLAIN_DIGITS
-            and "E" not in text
-            and ((len(text) > tail and text[-tail] == ".") if tail else "." not in text)
-            and _roomy(getcontext())
-        ):
-            rounded, signed = value, False
-        else:
-            if not isinstance(value, Decimal):
-                value = Decimal(str(value))
-            if not value.is_finite():
-                return babel(value)
-            rounded = (+value).copy_abs().quantize(quantum)
-            text = str(rounded)
-            signed = value.is_signed()
-        size = len(text)
-        if size <= small:
-            if local_sign:
-                text = text.replace(".", decimal_sign)
-        elif size <= medium:
-            cut = size - small
-            text = (
-                text[:cut]
-                + group
-                + (text[cut:].replace(".", decimal_sign) if local_sign else text[cut:])
-            )
-        else:
-            text = format(rounded, ",f")
-            if mode == 1:
-                text = text.encode().translate(table).decode()
-            elif mode == 2:
-                text = text.replace(",", group).replace(".", decimal_sign)
-            elif mode == 3 and tail:
-                text = text[:-tail].replace(",", group) + decimal_sign + text[1 - tail :]
-            elif mode == 3:
-                text = text.replace(",", group)
-        if signed:
+    def general(value: Decimal | int) -> str:
+        if not isinstance(value, Decimal):
+            value = Decimal(str(value))
+        if not value.is_finite():
+            return babel(value)
+        rounded = (+value).copy_abs().quantize(quantum)
+        text = grouped(str(rounded), rounded)
+        if value.is_signed():
             return neg_prefix + text + neg_suffix
         return pos_prefix + text + pos_suffix
+
+    def grouped(text: str, rounded: Decimal) -> str:
+        size = len(text)
+        if size <= small:
+            return text.replace(".", decimal_sign) if local_sign else text
+        if size <= medium:
+            cut = size - small
+            rest = text[cut:].replace(".", decimal_sign) if local_sign else text[cut:]
+            return text[:cut] + group + rest
+        text = format(rounded, ",f")
+        if mode == 1:
+            return text.encode().translate(table).decode()
+        if mode == 2:
+            return text.replace(",", group).replace(".", decimal_sign)
+        if mode == 3 and tail:
+            return text[:-tail].replace(",", group) + decimal_sign + text[1 - tail :]
+        if mode == 3:
+            return text.replace(",", group)
+        return text
+
+    check_exponent = precision >= 3  # only then can "1.2E+5" pass for a fraction
+
+    def fast(value: Decimal | int) -> str:
+        # What the models hold: an amount already at the currency's precision,
+        # not negative, in plain notation, in a decimal context with room for
+        # it. Babel's rounding then keeps its digits as str() writes them.
+        if type(value) is Decimal:
+            text = str(value)
+            size = len(text)
+            if (
+                (text[-tail:-precision] == "." if tail else text.isdigit())
+                and text[0] in _DIGITS
+                and size <= _PLAIN_DIGITS
+                and not (check_exponent and "E" in text)
+            ):
+                context = getcontext()
+                if (
+                    context.prec >= size
+                    and context.Emax >= _PLAIN_DIGITS
+                    and context.Emin <= -_PLAIN_DIGITS
+                    and not context.clamp
+                ):
+                    if size <= small:
+                        if local_sign:
+                            return pos_prefix + text.replace(".", decimal_sign) + pos_suffix
+                        return pos_prefix + text + pos_suffix
+                    return pos_prefix + grouped(text, value) + pos_suffix
+        return general(value)
 
     return fast

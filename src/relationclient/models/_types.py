@@ -212,32 +212,38 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def construct(cls: type[M], values: dict[str, Any], fields_set: set[str] | None = None) -> M:
-    """``cls.model_construct(**values)`` when ``values`` gives every field, for less.
+    """``cls.model_construct(**values)`` when ``values`` gives every field in order, for less.
 
     pydantic's ``model_construct`` looks at aliases and defaults field by
-    field; with every field given, none of that applies and the instance is
-    its ``__dict__`` plus pydantic's bookkeeping, set the way
-    ``model_construct`` sets it (``fields_set``: the fields counted as given,
-    all of them by default). The values are trusted: nothing is validated.
-    Anything else (a field left out, private attributes, extra fields) goes
-    to ``model_construct`` itself.
+    field; with every field given, in the model's order, none of that applies
+    and the instance is ``values`` as its ``__dict__`` (adopted, not copied)
+    plus pydantic's bookkeeping, set as ``model_construct`` sets it
+    (``fields_set``: the fields counted as given, all by default). Nothing is
+    validated: the values must be trusted. Anything else goes to
+    ``model_construct`` itself.
     """
-    fields = cls.__pydantic_fields__
-    if (
-        len(values) != len(fields)
-        or cls.__pydantic_post_init__
-        or cls.__pydantic_root_model__
-        or cls.model_config.get("extra") == "allow"
-        or any(name not in fields for name in values)
-    ):
+    if tuple(values) != _plain_fields(cls):
         return cls.model_construct(fields_set, **values)
     instance = cls.__new__(cls)
     _set = object.__setattr__
-    _set(instance, "__dict__", {name: values[name] for name in fields})
+    _set(instance, "__dict__", values)
     _set(instance, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
     _set(instance, "__pydantic_extra__", None)
     _set(instance, "__pydantic_private__", None)
     return instance
+
+
+@cache
+def _plain_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """The field names of a model :func:`construct` can build directly, or ``()``."""
+    if (
+        cls.__pydantic_post_init__
+        or cls.__pydantic_root_model__
+        or cls.model_config.get("extra") == "allow"
+        or cls.__private_attributes__
+    ):
+        return ()
+    return tuple(cls.__pydantic_fields__)
 
 
 def check_precision(amount: Decimal, currency: str, field: str = "amount") -> None:

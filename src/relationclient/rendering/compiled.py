@@ -110,11 +110,13 @@ except ImportError:  # pragma: no cover - markupsafe without its C extension
 
 def escape_text(value: Any) -> str:
     """The text of ``markupsafe.escape(value)``, without building a ``Markup`` when avoidable."""
-    if type(value) is str:
+    kind = type(value)
+    if kind is Markup:
+        text: str = value  # already safe
+        return text
+    if kind is str:
         return _escape_str(value)
-    if type(value) is Markup:
-        return value  # already safe
-    if type(value) is int:
+    if kind is int:
         return str(value)  # digits need no escaping
     return str(escape(value))
 
@@ -859,6 +861,16 @@ class _CodeGenerator:
         if direct is not None:
             return direct
         callee = self.fold(node.node, scope)
+        i18n = self.compiler.i18n_functions.get(id(callee)) if callee is not _NOT_CONSTANT else None
+        if (
+            i18n is not None
+            and i18n[0] is callee
+            and node.dyn_args is None
+            and node.dyn_kwargs is None
+        ):
+            # The environment's own gettext or ngettext, inlined: its context-free twin.
+            here = self.bind(self.eval_ctx, "x")
+            return f"{self.bind(i18n[1], 'f')}(ns, {here}{self.arguments(node, scope)})"
         if (
             callee is not _NOT_CONSTANT
             and any(callee is pure for pure in self.compiler.pure)
@@ -1167,7 +1179,7 @@ class TemplateCompiler:
         env = self.environment
         undefined = env.undefined
         i18n = {id(env.globals[n]) for n in _I18N_NAMES if n in env.globals}
-        fast_i18n = self._i18n()
+        fast_i18n = self.i18n_functions = self._i18n()
         # Callables seen to take their arguments as they are (no pass_context…),
         # by identity; the entry keeps the object alive, so its id stays its own.
         direct: dict[int, Any] = {}

@@ -236,7 +236,7 @@ def columns(left: str, right: str, width: int = 64) -> str:
     then follows after two spaces.
     """
     gap = width - len(left) - len(right)
-    return f"{left}{' ' * max(gap, 2)}{right}"
+    return f"{left}{' ' * (gap if gap > 2 else 2)}{right}"
 
 
 def textlines(lines: Iterable[str]) -> str:
