@@ -38,18 +38,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import count
 from keyword import iskeyword
+from math import isfinite
 from types import MethodType
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
-from jinja2.compiler import find_undeclared
+from jinja2.compiler import find_undeclared, has_safe_repr
 from jinja2.nodes import EvalContext
 from jinja2.runtime import LoopContext, markup_join, new_context
 from jinja2.utils import _PassArg
 from markupsafe import Markup, escape
 
-__all__ = ["CompiledTemplate", "TemplateCompiler", "Unsupported"]
+__all__ = ["CompiledTemplate", "TemplateCompiler", "Unsupported", "one_shot"]
 
 
 class Unsupported(Exception):
@@ -89,7 +90,6 @@ _NOT_AN_ATTRIBUTE = object()
 _MAX_MISSES = 8
 # Folded values a render could change: built again each time, as Jinja's code does.
 _NOT_CONSTANT = object()
-_MUTABLE_TYPES = (list, dict, set, bytearray, type(_NOT_CONSTANT))
 
 
 try:
@@ -108,12 +108,29 @@ except ImportError:  # pragma: no cover - markupsafe without its C extension
         )
 
 
+def _immutable(value: Any) -> bool:
+    """True for constants a render cannot change (Jinja's safe-repr kinds, minus containers)."""
+    if type(value) in (tuple, frozenset):
+        return all(_immutable(item) for item in value)
+    return type(value) in (str, Markup, int, float, bool, type(None), complex, range)
+
+
+def _plain_literal(value: Any) -> bool:
+    """Whether ``repr(value)`` is Python source giving an equal value (no Markup, no nan)."""
+    if type(value) in (list, tuple, set, frozenset):
+        return all(_plain_literal(item) for item in value)
+    if type(value) is dict:
+        return all(_plain_literal(k) and _plain_literal(v) for k, v in value.items())
+    if type(value) is float:
+        return isfinite(value)
+    return type(value) in (str, int, bool, type(None))
+
+
 def escape_text(value: Any) -> str:
     """The text of ``markupsafe.escape(value)``, without building a ``Markup`` when avoidable."""
     kind = type(value)
     if kind is Markup:
-        text: str = value  # already safe
-        return text
+        return str.__str__(value)  # already safe; a plain str, so ``+`` never escapes around it
     if kind is str:
         return _escape_str(value)
     if kind is int:
@@ -155,7 +172,7 @@ def _interpolate(pattern: str, variables: Mapping[str, Any], html: bool) -> Any:
     from their pieces, each value escaped in HTML as ``Markup.__mod__`` does;
     any other pattern goes through the operator.
     """
-    pieces = _pieces(pattern)
+    pieces = _pieces(pattern) if type(pattern) is str else None
     if pieces is None:
         return (Markup(pattern) if html else pattern) % variables
     convert = escape_text if html else str
@@ -234,7 +251,7 @@ class CompiledMacro:
         result = self.function(*args)
         return Markup(result) if autoescape else result
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         if args and isinstance(args[0], EvalContext):
             return self.invoke(args[0].autoescape, args[1:], kwargs)
         return self.invoke(self.autoescape, args, kwargs)
@@ -243,12 +260,35 @@ class CompiledMacro:
 class _Module:
     """What ``{% import "x" as m %}`` binds: the template's exported macros and variables."""
 
-    def __init__(self, name: str, exports: dict[str, Any]) -> None:
+    def __init__(self, name: str, exports: dict[str, Any], body: str = "") -> None:
         self.__name = name
+        self.__body = body
         self.__dict__.update(exports)
+
+    def __str__(self) -> str:
+        return self.__body  # as Jinja's TemplateModule: the template's own output
+
+    def __html__(self) -> Markup:
+        return Markup(self.__body)
 
     def __repr__(self) -> str:
         return f"<compiled template module {self.__name!r}>"
+
+
+#: Per type: is it an iterator (readable only once)?
+_ITERATOR_TYPES: dict[type, bool] = {}
+
+
+def one_shot(context: Mapping[str, Any]) -> bool:
+    """Whether ``context`` holds an iterator, which a second render would find spent."""
+    for value in context.values():
+        kind = type(value)
+        iterator = _ITERATOR_TYPES.get(kind)
+        if iterator is None:
+            iterator = _ITERATOR_TYPES[kind] = hasattr(kind, "__next__")
+        if iterator:
+            return True
+    return False
 
 
 @dataclass
@@ -283,7 +323,8 @@ class CompiledTemplate:
         if self.generic is not None and not self.inlined.isdisjoint(context):
             return self.generic.render(globals, context, blocks)
         careful = self.careful
-        if careful is not None and self.misses >= _MAX_MISSES:
+        if careful is not None and (self.misses >= _MAX_MISSES or one_shot(context)):
+            # Iterators in the context can be read once: no second attempt.
             return careful.render(globals, context, blocks)
         ns = self.namespace(globals)
         ns.update(context)
@@ -373,8 +414,11 @@ def _substitute(node: nodes.Node, values: Mapping[str, Any]) -> nodes.Node:
     return copy
 
 
-def _toplevel_stores(body: list[nodes.Node]) -> set[str]:
-    """Names a template assigns at its top level (into the render namespace)."""
+def _toplevel_stores(body: list[nodes.Node], macros: bool = True) -> set[str]:
+    """Names a template assigns at its top level (into the render namespace).
+
+    With ``macros=False``, the names of the macros it defines are left out.
+    """
     names: set[str] = set()
     for node in body:
         if isinstance(node, nodes.Assign):
@@ -386,12 +430,13 @@ def _toplevel_stores(body: list[nodes.Node]) -> set[str]:
         elif isinstance(node, nodes.FromImport):
             names.update(n[1] if isinstance(n, tuple) else n for n in node.names)
         elif isinstance(node, nodes.Macro):
-            names.add(node.name)
+            if macros:
+                names.add(node.name)
         elif isinstance(node, nodes.If):
-            names |= _toplevel_stores(node.body)
-            names |= _toplevel_stores(node.else_)
+            names |= _toplevel_stores(node.body, macros)
+            names |= _toplevel_stores(node.else_, macros)
             for branch in node.elif_:
-                names |= _toplevel_stores(branch.body)
+                names |= _toplevel_stores(branch.body, macros)
         elif isinstance(node, (nodes.AssignBlock, nodes.With, nodes.Scope)):
             names.add("*")  # not compiled anyway
     return names
@@ -430,6 +475,8 @@ class _CodeGenerator:
         self.after_extends = False
         self.blocks: dict[str, str] = {}
         self.exported: set[str] = set()  # top-level macros and assignments
+        self.conditional = 0  # inside {% if %} or {% for %}
+        self.toplevel_names: set[str] = set()
         #: Output waiting to be written: (True, Python expression) or (False, text).
         self.pending: list[tuple[bool, str]] = []
 
@@ -444,8 +491,14 @@ class _CodeGenerator:
         return key
 
     def const(self, value: Any) -> str:
-        if type(value) in _PLAIN_CONSTANTS:
+        if type(value) in _PLAIN_CONSTANTS and not (type(value) is float and not isfinite(value)):
             return repr(value)
+        if type(value) in (list, dict, set) or (type(value) is tuple and not _immutable(value)):
+            # A literal, built again at each evaluation as in Jinja's code:
+            # a render may change the list it gets.
+            if has_safe_repr(value) and _plain_literal(value):
+                return repr(value)
+            raise Unsupported("a constant container that cannot be written as a literal")
         return self.bind(value)
 
     def temp(self) -> str:
@@ -499,6 +552,7 @@ class _CodeGenerator:
         for node in tree.find_all((nodes.If, nodes.For, nodes.Macro)):
             if any(True for _ in node.find_all(nodes.Block)):
                 raise Unsupported("block inside a loop, condition or macro")
+        self.toplevel_names = _toplevel_stores(tree.body, macros=False)
         self.function(f"{'init' if self.module else 'root'}(ns, out, blocks)")
         self.statements(tree.body, _Scope(None, toplevel=True))
         if self.extends is not None:
@@ -525,8 +579,8 @@ class _CodeGenerator:
         method(node, scope)
 
     def suppressed(self, scope: _Scope) -> bool:
-        """Top-level output of a module, or after ``{% extends %}``, is not rendered."""
-        return scope.toplevel and (self.module or self.after_extends)
+        """Top-level output after ``{% extends %}`` is not rendered."""
+        return scope.toplevel and self.after_extends
 
     def stmt_Output(self, node: nodes.Output, scope: _Scope) -> None:
         if self.suppressed(scope):
@@ -588,8 +642,8 @@ class _CodeGenerator:
         return True
 
     def stmt_Extends(self, node: nodes.Extends, scope: _Scope) -> None:
-        if not scope.toplevel or self.extends is not None or self.module:
-            raise Unsupported("extends not at the top level")
+        if not scope.toplevel or self.conditional or self.extends is not None or self.module:
+            raise Unsupported("extends not at the top level, or under a condition")
         if not isinstance(node.template, nodes.Const) or not isinstance(node.template.value, str):
             raise Unsupported("extends with a computed name")
         self.extends = node.template.value
@@ -614,21 +668,27 @@ class _CodeGenerator:
                 keyword = "elif"
             elif value:  # always taken: what follows is never reached
                 if keyword == "if":
+                    self.conditional += 1
                     self.statements(body, scope)
+                    self.conditional -= 1
                 else:
                     self.write("else:")
                     self.body(body, scope)
                 return
         if node.else_:
             if keyword == "if":
+                self.conditional += 1
                 self.statements(node.else_, scope)
+                self.conditional -= 1
             else:
                 self.write("else:")
                 self.body(node.else_, scope)
 
     def body(self, body: list[nodes.Node], scope: _Scope) -> None:
         self.src.level += 1
+        self.conditional += 1
         self.statements(body, scope)
+        self.conditional -= 1
         self.write("pass")
         self.src.level -= 1
 
@@ -752,6 +812,10 @@ class _CodeGenerator:
             raise Unsupported("macro outside the top level")
         if find_undeclared(node.body, ("caller", "varargs", "kwargs")):
             raise Unsupported("macro using caller, varargs or kwargs")
+        if not self.module and find_undeclared(node.body, self.toplevel_names):
+            # Jinja binds such a name to the template's own variable, which may
+            # not be set yet when the macro runs.
+            raise Unsupported("macro reading a variable its template sets")
         inner = _Scope(scope)
         params = [self.target(arg, inner) for arg in node.args]
         arguments = tuple(arg.name for arg in node.args)
@@ -762,6 +826,8 @@ class _CodeGenerator:
                 defaults[arg.name] = default.as_const(self.eval_ctx)
             except Exception as exc:
                 raise Unsupported("macro default that is not a constant") from exc
+            if not _immutable(defaults[arg.name]):
+                raise Unsupported("macro default a call could change (Jinja builds it per call)")
         function = f"f{next(self.ids)}_{node.name}"
         self.write(f"def {function}({', '.join(params)}):")
         self.src.level += 1
@@ -792,18 +858,39 @@ class _CodeGenerator:
                 name.ctx != "load"
                 or name.name not in self.inline
                 or scope.find(name.name) is not None
+                or not _immutable(self.inline[name.name])
             ):
                 return _NOT_CONSTANT
             values[name.name] = self.inline[name.name]
+        if (
+            values
+            and self.autoescape
+            and (isinstance(node, nodes.Concat) or any(True for _ in node.find_all(nodes.Concat)))
+        ):
+            # Jinja folds ~ with a plain join but runs it with markup_join:
+            # the same only while no operand is Markup, as in template source.
+            return _NOT_CONSTANT
         try:
             folded: Any = _substitute(node, values) if values else node
             value = folded.as_const(self.eval_ctx)
         except Exception:
             return _NOT_CONSTANT
-        if type(value) in _MUTABLE_TYPES:
-            return _NOT_CONSTANT
+        if not has_safe_repr(value):
+            return _NOT_CONSTANT  # Jinja's optimizer folds only these
         self.inlined.update(values)
         return value
+
+    def static_name(self, node: Any, scope: _Scope) -> Any:
+        """The value of an inlined global named by ``node``, else ``_NOT_CONSTANT``."""
+        if (
+            isinstance(node, nodes.Name)
+            and node.name in self.inline
+            and scope.find(node.name) is None
+            and node.name not in _SPECIAL_NAMES
+        ):
+            self.inlined.add(node.name)
+            return self.inline[node.name]
+        return _NOT_CONSTANT
 
     def expr(self, node: Any, scope: _Scope) -> str:
         value = self.fold(node, scope)
@@ -829,8 +916,10 @@ class _CodeGenerator:
         if node.name in _SPECIAL_NAMES:
             raise Unsupported(f"special name {node.name}")
         if node.name in self.inline:
+            # The global object itself (a dict stays the one the shop may change).
             self.inlined.add(node.name)
-            return self.const(self.inline[node.name])
+            value = self.inline[node.name]
+            return repr(value) if type(value) in (str, int, bool, type(None)) else self.bind(value)
         return f"ns[{node.name!r}]"
 
     def expr_Getattr(self, node: nodes.Getattr, scope: _Scope) -> str:
@@ -860,7 +949,7 @@ class _CodeGenerator:
         direct = self.macro_call(node, scope, output=False)
         if direct is not None:
             return direct
-        callee = self.fold(node.node, scope)
+        callee = self.static_name(node.node, scope)
         i18n = self.compiler.i18n_functions.get(id(callee)) if callee is not _NOT_CONSTANT else None
         if (
             i18n is not None
@@ -939,13 +1028,13 @@ class _CodeGenerator:
         return f"({fast} if {guard} else {slow})"
 
     def _function(self, kind: str, function: Any) -> str:
-        pass_arg = _PassArg.from_obj(function)
         wrapped = getattr(function, "__wrapped__", None)
         code = getattr(function, "__code__", None)
         if not self.env.is_async and wrapped is not None and code is _ASYNC_VARIANT:
             # Jinja's sync-or-async dispatcher calls the sync filter in a sync
-            # environment: call it directly (same pass_arg, copied by wraps).
+            # environment: call that directly, as it asks to be called.
             function = wrapped
+        pass_arg = _PassArg.from_obj(function)
         bound = self.bind(function, "f")
         if pass_arg is None:
             return f"{bound}("
@@ -1151,8 +1240,10 @@ class TemplateCompiler:
             blocks = {block: namespace[function] for block, function in generator.blocks.items()}
             if module:
                 ns = self.namespace(self.globals)
-                namespace["init"](ns, [], {})
-                result: Any = _Module(name, {k: ns[k] for k in generator.exported})
+                body: list[str] = []
+                namespace["init"](ns, body, {})
+                exports = {k: ns[k] for k in generator.exported}
+                result: Any = _Module(name, exports, "".join(body))
             else:
                 if generator.extends is not None:
                     parent = self.compile(generator.extends, False, excluded, speculative)
@@ -1207,7 +1298,9 @@ class TemplateCompiler:
                         pass
                 return undefined(obj=obj, name=argument)
 
-        def call(ns: dict[str, Any], here: EvalContext, obj: Any, *args: Any, **kwargs: Any) -> Any:
+        def call(
+            ns: dict[str, Any], here: EvalContext, obj: Any, /, *args: Any, **kwargs: Any
+        ) -> Any:
             # Context.call, for the callables the compiled code can serve; ``here``
             # is the calling template's evaluation context.
             if type(obj) is CompiledMacro:
@@ -1264,7 +1357,7 @@ class TemplateCompiler:
         lookup = lru_cache(4096)(getattr(translations, "ugettext", None) or translations.gettext)
         plural = lru_cache(4096)(getattr(translations, "ungettext", None) or translations.ngettext)
 
-        def gettext(ns: dict[str, Any], here: EvalContext, string: str, **variables: Any) -> Any:
+        def gettext(ns: dict[str, Any], here: EvalContext, string: str, /, **variables: Any) -> Any:
             return _interpolate(lookup(string), variables, here.autoescape)
 
         def ngettext(
@@ -1273,12 +1366,13 @@ class TemplateCompiler:
             singular: str,
             plural_: str,
             num: int,
+            /,
             **variables: Any,
         ) -> Any:
             variables.setdefault("num", num)
             return _interpolate(plural(singular, plural_, num), variables, here.autoescape)
 
-        def alias(ns: dict[str, Any], here: EvalContext, *args: Any, **kwargs: Any) -> Any:
+        def alias(ns: dict[str, Any], here: EvalContext, /, *args: Any, **kwargs: Any) -> Any:
             return self._call(ns, here, ns["gettext"], *args, **kwargs)
 
         functions: dict[str, Callable[..., Any]] = {

@@ -31,7 +31,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from ..errors import RenderError
-from .compiled import TemplateCompiler
+from .compiled import TemplateCompiler, one_shot
 from .inline import inline_template
 
 __all__ = ["PACKAGED_TEMPLATES", "build_environment", "packaged_template_names", "render_errors"]
@@ -352,6 +352,10 @@ def _compiled(
         return None
     compiled = compiler.get(name)
     if compiled is None:
+        return None
+    if one_shot(context):
+        # An iterator can be read once: a compiled render that failed half-way
+        # could not be rendered again. Jinja renders it.
         return None
     try:
         return compiled.render(compiler.globals, context, blocks)
