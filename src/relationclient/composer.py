@@ -102,9 +102,11 @@ class Composer:
         css_inlining: ``"template"`` (default) inlines the stylesheet into each
             HTML template once, when it loads; ``"message"`` runs premailer on
             every rendered message instead — the slow reference, same styles.
-        optimise: Compiled currency formats, cached dates and addresses, and
-            constant strings translated when templates load (default). ``False``
-            is the plain reference path; the output is the same byte for byte.
+        optimise: Templates compiled to Python functions (Jinja renders
+            those it cannot take), compiled currency formats, cached dates and
+            addresses, constant strings translated when templates load
+            (default). ``False`` is the plain reference path, Jinja and Babel
+            called directly; the output is the same byte for byte.
     """
 
     def __init__(
