@@ -32,6 +32,7 @@ from .models import Customer, Delay, Order, Promo, Shipment, Shop
 from .models._types import CONTROL_CHARACTERS as _CONTROL
 from .models._types import construct
 from .phones import can_receive_sms
+from .rendering.compiled import one_shot
 from .rendering.environment import (
     build_environment,
     packaged_template_names,
@@ -318,13 +319,17 @@ class Composer:
     # -- messages ------------------------------------------------------------------------
     def email(self, kind: Kind | str, *, locale: str | None = None, **context: Any) -> Email:
         """Render message ``kind`` as an :class:`Email` for the customer in ``context``."""
+        checked = not one_shot(context)  # what the composer adds holds no iterator
         kind, chosen, ctx = self._prepare(kind, locale, context)
         env = self._environment(chosen)
         text_name, html_name = f"email/{kind}.txt", f"email/{kind}.html"
-        text, blocks = render_with_blocks(env, text_name, ctx, ("subject", "preheader"))
+        text, blocks = render_with_blocks(
+            env, text_name, ctx, ("subject", "preheader"), checked=checked
+        )
         text = _tidy_text(text)
         subject, preheader = _one_line(blocks["subject"]), _one_line(blocks["preheader"])
-        html = render_template(env, html_name, {**ctx, "subject": subject, "preheader": preheader})
+        ctx["subject"], ctx["preheader"] = subject, preheader
+        html = render_template(env, html_name, ctx, checked=checked)
         if self.css_inlining == "message":
             html = inline_css(html)
         self._check_size(html, kind)
@@ -363,6 +368,7 @@ class Composer:
 
     def sms(self, kind: Kind | str, *, locale: str | None = None, **context: Any) -> Sms:
         """Render message ``kind`` as an :class:`Sms` to the customer's mobile."""
+        checked = not one_shot(context)  # what the composer adds holds no iterator
         kind, chosen, ctx = self._prepare(kind, locale, context)
         customer: Customer = ctx["customer"]
         if not customer.phone:
@@ -370,7 +376,11 @@ class Composer:
         # One line, single spaces. str.split() also splits on the no-break
         # spaces Babel puts in "1 365,20 €": an SMS has no line to keep whole,
         # and a plain space keeps French amounts in GSM-7.
-        body = " ".join(render_template(self._environment(chosen), f"sms/{kind}.txt", ctx).split())
+        body = " ".join(
+            render_template(
+                self._environment(chosen), f"sms/{kind}.txt", ctx, checked=checked
+            ).split()
+        )
         if self.transliterate_sms:
             body = transliterate(body)
         if is_rtl(chosen):

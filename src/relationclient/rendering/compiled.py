@@ -318,14 +318,25 @@ class CompiledTemplate:
         globals: Mapping[str, Any],
         context: Mapping[str, Any],
         blocks: tuple[str, ...] = (),
+        *,
+        checked: bool = False,
     ) -> tuple[str, list[str]]:
-        """The whole template from ``context`` over ``globals``, then each of ``blocks`` alone."""
-        if self.generic is not None and not self.inlined.isdisjoint(context):
-            return self.generic.render(globals, context, blocks)
+        """The whole template from ``context`` over ``globals``, then each of ``blocks`` alone.
+
+        ``checked``: the caller made sure ``context`` holds no iterator (see
+        :func:`one_shot`), so a failed attempt may be rendered again.
+        """
+        generic = self.generic
+        if generic is not None:
+            for name in self.inlined:
+                if name in context:
+                    return generic.render(globals, context, blocks, checked=checked)
         careful = self.careful
-        if careful is not None and (self.misses >= _MAX_MISSES or one_shot(context)):
+        if careful is not None and (
+            self.misses >= _MAX_MISSES or (not checked and one_shot(context))
+        ):
             # Iterators in the context can be read once: no second attempt.
-            return careful.render(globals, context, blocks)
+            return careful.render(globals, context, blocks, checked=checked)
         ns = self.namespace(globals)
         ns.update(context)
         out: list[str] = []
@@ -343,7 +354,7 @@ class CompiledTemplate:
             if careful is None:
                 raise
             self.misses += 1
-            return careful.render(globals, context, blocks)
+            return careful.render(globals, context, blocks, checked=checked)
         return whole, parts
 
 

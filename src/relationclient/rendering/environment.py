@@ -344,21 +344,28 @@ def _new_context(template: jinja2.Template, context: Mapping[str, Any]) -> Conte
 
 
 def _compiled(
-    env: jinja2.Environment, name: str, context: Mapping[str, Any], blocks: tuple[str, ...]
+    env: jinja2.Environment,
+    name: str,
+    context: Mapping[str, Any],
+    blocks: tuple[str, ...],
+    checked: bool,
 ) -> tuple[str, list[str]] | None:
-    """Render through the compiled template; ``None`` when Jinja must render."""
+    """Render through the compiled template; ``None`` when Jinja must render.
+
+    ``checked``: the caller made sure ``context`` holds no iterator.
+    """
     compiler: TemplateCompiler | None = getattr(env, "relationclient_compiler", None)
     if compiler is None:
         return None
     compiled = compiler.get(name)
     if compiled is None:
         return None
-    if one_shot(context):
+    if not checked and one_shot(context):
         # An iterator can be read once: a compiled render that failed half-way
         # could not be rendered again. Jinja renders it.
         return None
     try:
-        return compiled.render(compiler.globals, context, blocks)
+        return compiled.render(compiler.globals, context, blocks, checked=True)
     except Exception:
         # Jinja renders it again and gives its own result or error; a template
         # that keeps needing this stays with Jinja.
@@ -367,15 +374,22 @@ def _compiled(
 
 
 def render_with_blocks(
-    env: jinja2.Environment, name: str, context: Mapping[str, Any], blocks: Sequence[str]
+    env: jinja2.Environment,
+    name: str,
+    context: Mapping[str, Any],
+    blocks: Sequence[str],
+    *,
+    checked: bool = False,
 ) -> tuple[str, dict[str, str]]:
     """Render template ``name`` whole, and some of its blocks alone, from one context.
 
     The email text template carries the subject and preheader as blocks; one
     context serves all three. Rendering the whole template first registers the
     blocks of every parent, so a block defined only in a parent is found too.
+    ``checked``: the caller made sure ``context`` holds no iterator, which the
+    compiled path could otherwise read half-way before handing over to Jinja.
     """
-    fast = _compiled(env, name, context, tuple(blocks))
+    fast = _compiled(env, name, context, tuple(blocks), checked)
     if fast is not None:
         return fast[0], dict(zip(blocks, fast[1], strict=True))
     with render_errors(name):
@@ -396,9 +410,15 @@ def render_with_blocks(
         return str(whole), parts
 
 
-def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
-    """Render template ``name`` whole."""
-    fast = _compiled(env, name, context, ())
+def render_template(
+    env: jinja2.Environment, name: str, context: Mapping[str, Any], *, checked: bool = False
+) -> str:
+    """Render template ``name`` whole.
+
+    ``checked`` (as for :func:`render_with_blocks`): the caller made sure
+    ``context`` holds no iterator, read once.
+    """
+    fast = _compiled(env, name, context, (), checked)
     if fast is not None:
         return fast[0]
     with render_errors(name):
