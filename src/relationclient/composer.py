@@ -97,8 +97,9 @@ class Composer:
         oversize: ``"error"`` raises :class:`MessageError` past the limit,
             ``"warn"`` emits :class:`HtmlSizeWarning` and goes on.
         unsubscribe_url: Where marketing messages send customers who opt out:
-            a string with ``{email}`` and ``{customer_id}`` placeholders, or a
-            callable taking the customer. Default:
+            a string with ``{email}`` and ``{customer_id}`` placeholders (any
+            other brace raises :class:`ValueError` here; write ``{{`` for a
+            literal one), or a callable taking the customer. Default:
             ``<shop.website>/unsubscribe?email=<email>``.
         css_inlining: ``"template"`` (default) inlines the stylesheet into each
             HTML template once, when it loads; ``"message"`` runs premailer on
@@ -139,6 +140,15 @@ class Composer:
         self.transliterate_sms = transliterate_sms
         self.html_size_limit = html_size_limit
         self.oversize = oversize
+        if isinstance(unsubscribe_url, str):
+            try:
+                unsubscribe_url.format(email="", customer_id="")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"unsubscribe_url {unsubscribe_url!r} cannot be filled in ({exc!r}): "
+                    "only {email} and {customer_id} may appear in braces; write a "
+                    "literal brace as {{ or }}"
+                ) from exc
         self.unsubscribe_url = unsubscribe_url
         if css_inlining not in ("template", "message"):
             raise ValueError("css_inlining must be 'template' or 'message'")

@@ -1,5 +1,7 @@
 """Consent gates promotions; marketing carries unsubscribe headers; keys are deterministic."""
 
+import pytest
+
 from relationclient import samples
 from relationclient.composer import Composer
 
@@ -49,6 +51,23 @@ def test_unsubscribe_url_template_and_callable() -> None:
     assert "https://x.example/u?e=camille.dupont%40example.fr" in email_.html
     called = Composer(shop, unsubscribe_url=lambda c: f"https://x.example/{c.id}")
     assert "https://x.example/C-fr" in called.email("delivery_check", **delivery_check(True)).text
+
+
+@pytest.mark.parametrize(
+    "url", ["https://x.example/u?e={mail}", "https://x.example/{0}", "https://x/{"]
+)
+def test_unsubscribe_url_with_unknown_placeholder_is_refused_at_once(url: str) -> None:
+    with pytest.raises(ValueError, match=r"unsubscribe_url .* only \{email\} and \{customer_id\}"):
+        Composer(samples.shop(), unsubscribe_url=url)
+
+
+def test_unsubscribe_url_may_hold_literal_braces() -> None:
+    composer = Composer(samples.shop(), unsubscribe_url="https://x.example/u?{{v}}&e={email}")
+    email_ = composer.email("delivery_check", **delivery_check(True))
+    assert (
+        "https://x.example/u?{v}&e=camille.dupont%40example.fr"
+        in email_.headers["List-Unsubscribe"]
+    )
 
 
 def test_account_mail_has_no_password(composer: Composer) -> None:
