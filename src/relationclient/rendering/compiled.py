@@ -23,7 +23,14 @@ Two guarantees keep it honest:
   renders them;
 * any exception while a compiled template renders is never shown: the
   caller renders the template again with Jinja, whose result — or error,
-  with its template name and line — is the one returned.
+  with its template name and line — is the one returned. (A context holding
+  an iterator, which cannot be read twice, goes to Jinja from the start.)
+
+Each template has three variants: the fast one reads attributes with plain
+Python ``obj.name``; the *careful* one, used after an ``AttributeError``
+(a dictionary read as ``d.key``), follows Jinja's attribute-then-item rule;
+the *generic* one, used when the context gives its own value to a global
+that the others have written in as a constant, looks every name up.
 
 The test suite renders every packaged template, in every locale, and a corpus
 of shop-style templates through both paths and requires identical bytes.
@@ -88,7 +95,7 @@ _ASYNC_VARIANT = getattr(jinja2.filters.do_join, "__code__", None)
 _NOT_AN_ATTRIBUTE = object()
 # Attribute reads that failed after which a template renders in its careful variant.
 _MAX_MISSES = 8
-# Folded values a render could change: built again each time, as Jinja's code does.
+# What fold() answers for an expression that is not a constant.
 _NOT_CONSTANT = object()
 
 
