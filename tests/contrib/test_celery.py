@@ -236,11 +236,18 @@ def test_task_bodies_run_in_process(tmp_path: Any, composed: list[Email]) -> Non
         first, second, third = composed
         for message in composed:
             tasks.outbox.put(message)
-        # The third's task sends the two due before it, in order, then the third.
-        assert tasks.send_entry(third.idempotency_key)["action"] == "dispatched"
-        assert transport.outbox == [first, second, third]
-        assert tasks.send_entry(first.idempotency_key)["action"] == "skipped"
-        assert tasks.dispatch_outbox()["claimed"] == 0
+        # Each task sends its own entry, alone; the others wait for theirs.
+        assert tasks.send_entry(third.idempotency_key) == {
+            "idempotency_key": third.idempotency_key,
+            "state": "sent",
+            "action": "dispatched",
+        }
+        assert transport.outbox == [third]
+        assert tasks.send_entry(third.idempotency_key)["action"] == "skipped"
+        assert tasks.send_entry(first.idempotency_key)["action"] == "dispatched"
+        assert transport.outbox == [third, first]
+        assert tasks.dispatch_outbox()["claimed"] == 1  # the sweep finds the second
+        assert transport.outbox == [third, first, second]
     finally:
         tasks.close()
         app.close()

@@ -258,6 +258,28 @@ def test_dispatch_sends_everything_due_once(outbox: Outbox, clock: Clock) -> Non
     assert outbox.dispatch(transport).claimed == 0
 
 
+def test_dispatch_by_key_sends_that_entry_alone(outbox: Outbox, clock: Clock) -> None:
+    first, second, third = emails(3)
+    for message in (first, second):
+        outbox.put(message)
+    outbox.put(third, not_before=clock.now + timedelta(minutes=5))
+    transport = MemoryTransport()
+
+    report = outbox.dispatch(transport, key=second.idempotency_key)
+
+    assert (report.claimed, report.sent) == (1, 1)
+    assert [m.idempotency_key for m in transport.outbox] == [second.idempotency_key]
+    assert outbox.counts() == {"queued": 2, "sending": 0, "sent": 1, "dead": 0}
+    # Not due yet, already sent, unknown: nothing is claimed.
+    assert outbox.dispatch(transport, key=third.idempotency_key).claimed == 0
+    assert outbox.dispatch(transport, key=second.idempotency_key).claimed == 0
+    assert outbox.dispatch(transport, key="no-such-key-0000").claimed == 0
+    assert len(transport.outbox) == 1
+    clock.advance(301)
+    assert outbox.dispatch(transport, key=third.idempotency_key).sent == 1
+    assert outbox.counts()["queued"] == 1  # the first still waits for its own turn
+
+
 def test_dispatch_respects_limit(outbox: Outbox) -> None:
     for message in emails(7):
         outbox.put(message)

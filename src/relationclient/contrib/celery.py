@@ -36,9 +36,9 @@ The tasks, named ``relationclient.send_entry`` and
 ``send_entry(idempotency_key)``
     The fast path, queued by :meth:`OutboxTasks.enqueue` right after the
     message is stored. If the entry is still ``queued`` and due (or was being
-    sent by a worker whose lease lapsed), it is sent now — after any entries
-    that were due before it, in the outbox's own order (their own tasks then
-    find them sent). Otherwise (already sent, being sent, dead, held by quiet
+    sent by a worker whose lease lapsed), it is sent now, alone
+    (``Outbox.dispatch(key=…)``): other entries wait for their own tasks or
+    the sweep. Otherwise (already sent, being sent, dead, held by quiet
     hours or waiting for a retry) it sends nothing. When the entry will be due
     again soon — a retry backoff, the lease of a worker that may have died, a
     quiet hour ending within 15 minutes — the task retries itself for that
@@ -100,10 +100,6 @@ def _import_celery() -> ModuleType:
 
 
 _signals = _import_celery()
-
-#: How many entries ahead of its own one ``send_entry`` sends at most before it
-#: leaves the rest to ``dispatch_outbox``.
-_MAX_AHEAD = 1000
 
 #: ``send_entry`` looks again at an entry that becomes due within this many
 #: seconds (a lapsing lease, a retry backoff), well inside Redis's default
@@ -239,15 +235,8 @@ class OutboxTasks:
         action = "skipped"
         if entry is not None and self._due(entry, outbox):
             action = "dispatched"
-            transport = self.transport()
-            for _ in range(_MAX_AHEAD + 1):
-                # Claims go in the outbox's order, so entries due before this one go
-                # first; each round sends one, and this entry is soon the one claimed.
-                if outbox.dispatch(transport, limit=1).claimed == 0:
-                    break
-                entry = outbox.get(idempotency_key)
-                if entry is None or not self._due(entry, outbox):
-                    break
+            outbox.dispatch(self.transport(), key=idempotency_key)
+            entry = outbox.get(idempotency_key)
         if entry is None:
             logger.warning("send_entry: no outbox entry under key %s", idempotency_key)
             return self._result(idempotency_key, None, action), None

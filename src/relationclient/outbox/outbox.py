@@ -289,6 +289,7 @@ class Outbox:
         limit: int | None = None,
         workers: int = 1,
         batch_size: int = 100,
+        key: str | None = None,
     ) -> DispatchReport:
         """Send what is due through ``transport``, until nothing due is left (or ``limit``).
 
@@ -319,6 +320,10 @@ class Outbox:
                 connection, all sharing ``transport`` (the built-in transports
                 are thread-safe).
             batch_size: Entries claimed, sent and recorded together.
+            key: Send only the entry stored under this idempotency key, if it
+                is due (queued and past its ``not_before``, or held by a
+                dispatcher whose lease lapsed) — what a task queue's per-message
+                job does. Nothing else is claimed.
 
         Returns:
             What was done, and how long it took.
@@ -326,11 +331,11 @@ class Outbox:
         if workers < 1 or batch_size < 1 or (limit is not None and limit < 0):
             raise ValueError("workers and batch_size must be at least 1, limit not negative")
         started = time.monotonic()
-        budget = _Budget(limit)
+        budget = _Budget(1 if key is not None else limit)
         with self._lock:
             main = self._main()
-        if workers == 1:
-            tally = self._work(main, self._lock, transport, budget, batch_size)
+        if workers == 1 or key is not None:
+            tally = self._work(main, self._lock, transport, budget, batch_size, key)
         else:
             with ThreadPoolExecutor(workers, thread_name_prefix="outbox-dispatch") as pool:
                 futures = [
@@ -368,6 +373,7 @@ class Outbox:
         transport: Transport,
         budget: _Budget,
         batch_size: int,
+        key: str | None = None,
     ) -> _Tally:
         """Claim, send, record, until nothing is due or the budget is spent."""
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
@@ -375,7 +381,7 @@ class Outbox:
         while wanted := budget.take(batch_size):
             now = self._now()
             with lock:
-                entries = store.claim(owner, now, now + self.lease, wanted)
+                entries = store.claim(owner, now, now + self.lease, wanted, key)
             budget.give_back(wanted - len(entries))
             if not entries:
                 break

@@ -76,6 +76,18 @@ FROM due WHERE o.id = due.id
 RETURNING {_QUALIFIED}
 """
 
+CLAIM_KEY = f"""
+WITH due AS (
+    SELECT id FROM {TABLE}
+    WHERE idempotency_key = %s AND state = 'queued' AND not_before <= %s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE {TABLE} AS o
+SET state = 'sending', owner = %s, lease_until = %s, attempts = o.attempts + 1, updated_at = %s
+FROM due WHERE o.id = due.id
+RETURNING {_QUALIFIED}
+"""
+
 
 def psycopg_module() -> Any:
     """The psycopg module, or a :class:`ConfigurationError` naming the extra to install."""
@@ -171,10 +183,18 @@ class PostgresStore(Store):
         return value.astimezone(UTC)
 
     def claim(
-        self, owner: str, now: datetime, lease_until: datetime, limit: int
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        key: str | None = None,
     ) -> list[OutboxEntry]:
         """Release expired leases and claim due rows, skipping rows others are locking."""
         with self.write() as cursor:
             cursor.execute(RELEASE_EXPIRED, [now, now])
-            rows = cursor.execute(CLAIM, [now, limit, owner, lease_until, now]).fetchall()
+            if key is None:
+                rows = cursor.execute(CLAIM, [now, limit, owner, lease_until, now]).fetchall()
+            else:
+                rows = cursor.execute(CLAIM_KEY, [key, now, owner, lease_until, now]).fetchall()
         return sorted((self.entry(row) for row in rows), key=lambda e: (e.not_before, e.id))

@@ -69,6 +69,13 @@ WHERE id IN (
 RETURNING {COLUMNS}
 """
 
+CLAIM_KEY = f"""
+UPDATE {TABLE}
+SET state = 'sending', owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+WHERE idempotency_key = ? AND state = 'queued' AND not_before <= ?
+RETURNING {COLUMNS}
+"""
+
 
 def check_path(path: str) -> str:
     """The absolute form of ``path``, refusing in-memory databases.
@@ -191,11 +198,20 @@ class SQLiteStore(Store):
         return datetime.fromtimestamp(float(value), UTC)
 
     def claim(
-        self, owner: str, now: datetime, lease_until: datetime, limit: int
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        key: str | None = None,
     ) -> list[OutboxEntry]:
         """Release expired leases and claim, under SQLite's one write lock."""
         at = self.to_db(now)
+        until = self.to_db(lease_until)
         with self.write() as cursor:
             cursor.execute(RELEASE_EXPIRED, [at, at])
-            rows = cursor.execute(CLAIM, [owner, self.to_db(lease_until), at, at, limit]).fetchall()
+            if key is None:
+                rows = cursor.execute(CLAIM, [owner, until, at, at, limit]).fetchall()
+            else:
+                rows = cursor.execute(CLAIM_KEY, [owner, until, at, key, at]).fetchall()
         return sorted((self.entry(row) for row in rows), key=lambda e: (e.not_before, e.id))

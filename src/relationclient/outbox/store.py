@@ -184,13 +184,19 @@ class Store(ABC):
 
     @abstractmethod
     def claim(
-        self, owner: str, now: datetime, lease_until: datetime, limit: int
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        key: str | None = None,
     ) -> list[OutboxEntry]:
         """Return expired leases to the queue, then claim up to ``limit`` due entries.
 
         Claimed entries become ``sending`` under ``owner`` until ``lease_until``
         and count one more attempt. No two calls, in any process, may claim the
-        same entry while its lease holds.
+        same entry while its lease holds. With ``key``, only the entry stored
+        under that idempotency key is claimed, if it is due.
         """
 
     # -- shared ------------------------------------------------------------------------
