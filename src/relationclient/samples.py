@@ -356,7 +356,7 @@ def shipment(locale: str = "fr", *, seed: int = 0, **changes: Any) -> Shipment:
 
 
 def shipments(locale: str = "fr") -> tuple[Shipment, Shipment]:
-    """The same order in two parcels: the lamp by Chronopost, the rest by Colissimo."""
+    """The same order in two parcels: the lamp by Chronopost, then the rest by Colissimo."""
     the_order = order(locale)
     lamp, *rest = the_order.lines
     return (
@@ -374,6 +374,7 @@ def shipments(locale: str = "fr") -> tuple[Shipment, Shipment]:
             tracking_number="6A23456789013",
             shipped_at=datetime(2026, 11, 22, 16, 5, tzinfo=_PARIS),
             lines=tuple(rest),
+            completes_order=True,
         ),
     )
 

@@ -190,6 +190,35 @@ def test_partial_shipment_says_so(composer: Composer) -> None:
     assert email.idempotency_key != composer.email("shipment_sent", shipment=second).idempotency_key
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_last_parcel_of_a_split_order_announces_no_other(
+    composer: Composer, locale: str
+) -> None:
+    first, last = samples.shipments(locale)
+    assert first.more_to_come
+    assert not last.more_to_come
+    gettext = translations(locale).gettext
+    follow = gettext(
+        "Good news: part of your order has left our warehouse. "
+        "The other items follow in a separate parcel."
+    )
+    rest = gettext("Good news: the rest of your order has left our warehouse.")
+    opening, closing = (
+        composer.email("shipment_sent", shipment=parcel, locale=locale) for parcel in (first, last)
+    )
+    assert follow in opening.text
+    assert rest not in opening.text
+    assert rest in closing.text
+    assert follow not in closing.text
+    assert squash(htmllib.escape(rest, quote=False)) in squash(closing.html)
+    number = first.order.number
+    assert closing.subject == gettext("The rest of your order %(number)s has shipped") % {
+        "number": number
+    }
+    sms = composer.sms("shipment_sent", shipment=last, locale=locale).body
+    assert gettext("rest of order %(number)s shipped") % {"number": number} in sms
+
+
 def test_withdrawal_right_only_for_eu_shops(composer: Composer) -> None:
     us_shop = samples.shop().model_copy(
         update={

@@ -148,6 +148,11 @@ class ShipmentView:
         return self.shipment.is_partial
 
     @cached_property
+    def more_to_come(self) -> bool:
+        """True when other parcels of the order are still to ship after this one."""
+        return self.shipment.more_to_come
+
+    @cached_property
     def shipped(self) -> str:
         """The ship date."""
         return self.order.fmt.date(self.shipment.shipped_at)

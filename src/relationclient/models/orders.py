@@ -226,9 +226,11 @@ class Shipment(Model):
     """One parcel of an order, handed to a carrier.
 
     ``lines`` lists what is in this parcel when it is not the whole order (a
-    partial shipment); leave it empty when everything ships at once.
-    ``tracking_url`` is computed from the carrier registry when not given
-    (see :mod:`relationclient.carriers`).
+    partial shipment); leave it empty when everything ships at once. For the
+    last parcel of an order sent in several, set ``completes_order``: the
+    customer is then told the rest of the order is on its way, not that more
+    parcels follow. ``tracking_url`` is computed from the carrier registry
+    when not given (see :mod:`relationclient.carriers`).
     """
 
     order: Order
@@ -238,6 +240,7 @@ class Shipment(Model):
     lines: tuple[OrderLine, ...] = ()
     tracking_url: HttpUrl | None = None
     estimated_delivery: date | None = None
+    completes_order: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -290,6 +293,11 @@ class Shipment(Model):
         if not self.lines:
             return False
         return sum(line.quantity for line in self.lines) < self.order.item_count
+
+    @property
+    def more_to_come(self) -> bool:
+        """True when other parcels of the order are still to ship after this one."""
+        return self.is_partial and not self.completes_order
 
     @property
     def carrier_name(self) -> str:
