@@ -6,6 +6,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -126,6 +127,22 @@ def test_put_joins_the_shops_transaction(
         assert stored is None
         assert orders == []
         assert outbox.counts()["queued"] == 0
+
+
+def test_dispatch_behind_this_threads_open_joined_put(
+    outbox: Outbox, outbox_url: str, shop_connection: ShopConnection
+) -> None:
+    outbox.put(email(), connection=shop_connection)
+    if outbox_url.startswith("sqlite"):
+        # One writer: waiting for this thread's own commit would never end.
+        started = time.monotonic()
+        with pytest.raises(ConfigurationError, match=r"still open.*Commit first"):
+            outbox.dispatch(MemoryTransport())
+        assert time.monotonic() - started < 5
+    else:  # PostgreSQL: the uncommitted row is simply not seen yet
+        assert outbox.dispatch(MemoryTransport()).claimed == 0
+    shop_connection.commit()
+    assert outbox.dispatch(MemoryTransport()).sent == 1
 
 
 def test_joined_put_after_the_tables_exist(outbox: Outbox, shop_connection: ShopConnection) -> None:

@@ -173,6 +173,8 @@ class Outbox:
         self._pid = os.getpid()
         self._inherited: list[Store] = []
         self._lock = threading.RLock()
+        # SQLite connections a put() wrote through, per thread (see _check_no_open_put).
+        self._shop_connections = threading.local()
 
     def __repr__(self) -> str:
         return f"Outbox({_mask(self.url)!r})"
@@ -278,8 +280,44 @@ class Outbox:
             created_at=now,
         )
         with self._lock:
-            entry, _ = self._main(connection).insert(new, connection)
+            main = self._main(connection)
+            entry, _ = main.insert(new, connection)
+        if connection is not None and main.single_writer:
+            # Kept while its transaction is open (a sqlite3 connection takes no
+            # weak reference): the list is pruned at every put and dispatch.
+            held = self._open_shop_transactions()
+            if not any(c is connection for c in held):
+                held.append(connection)
         return entry
+
+    def _open_shop_transactions(self) -> list[Any]:
+        """This thread's shop connections that joined a ``put`` and have not committed."""
+        held: list[Any] = getattr(self._shop_connections, "held", [])
+        still = []
+        for connection in held:
+            try:
+                if connection.in_transaction:
+                    still.append(connection)
+            except Exception:  # closed since (sqlite3.ProgrammingError): nothing held
+                continue
+        self._shop_connections.held = still
+        return still
+
+    def _check_no_open_put(self) -> None:
+        """Refuse to dispatch behind this thread's own uncommitted ``put``.
+
+        SQLite has one writer at a time: a shop transaction that ``put`` a
+        message holds the write lock until it commits, so a ``dispatch`` from
+        the same thread would wait for a commit that cannot come, then fail
+        after the busy timeout. Say so at once instead.
+        """
+        if self._open_shop_transactions():
+            raise ConfigurationError(
+                "outbox: dispatch() called while this thread's shop transaction that put() "
+                "a message is still open; SQLite lets one connection write at a time, so "
+                "the dispatch would wait for that commit. Commit first (or dispatch from "
+                "a worker)"
+            )
 
     # -- sending ----------------------------------------------------------------------------
     def dispatch(
@@ -330,6 +368,7 @@ class Outbox:
         """
         if workers < 1 or batch_size < 1 or (limit is not None and limit < 0):
             raise ValueError("workers and batch_size must be at least 1, limit not negative")
+        self._check_no_open_put()
         started = time.monotonic()
         budget = _Budget(1 if key is not None else limit)
         with self._lock:

@@ -16,7 +16,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import ConfigurationError
 from .entry import OutboxEntry
@@ -104,6 +104,8 @@ class SQLiteStore(Store):
             shared between the outbox's connections) or a file that cannot be
             opened.
     """
+
+    single_writer: ClassVar[bool] = True
 
     def __init__(self, path: str) -> None:
         super().__init__()

@@ -139,6 +139,8 @@ class Store(ABC):
 
     #: The placeholder style of the driver: ``"?"`` (sqlite3) or ``"%s"`` (psycopg).
     placeholder: ClassVar[str] = "?"
+    #: One writer at a time (SQLite): an open shop transaction blocks every other.
+    single_writer: ClassVar[bool] = False
     #: Whether tables missing at a joined ``put`` are created in the shop's transaction.
     schema_in_shop_transaction: ClassVar[bool] = True
 
