@@ -1230,13 +1230,23 @@ def test_an_exception_of_the_context_is_the_same(tmp_path: Path) -> None:
         render_template(env, "f.txt", {"boom": explode})
 
 
+def test_errors_jinja_raises_too_do_not_count_against_a_template(tmp_path: Path) -> None:
+    _, env = built_pair(tmp_path, {"f.txt": "{{ boom() }}"})
+    compiler: TemplateCompiler = env.relationclient_compiler  # type: ignore[attr-defined]
+    for _ in range(TemplateCompiler.MAX_FAILURES + 2):
+        with pytest.raises(ValueError, match="exploded"):
+            render_template(env, "f.txt", {"boom": explode})
+    assert compiler.get("f.txt") is not None  # bad data, not a template Jinja must render
+
+
 def test_a_template_that_keeps_failing_goes_to_jinja(tmp_path: Path) -> None:
     reference, env = built_pair(tmp_path, {"f.txt": "{{ boom() }}"})
     compiler: TemplateCompiler = env.relationclient_compiler  # type: ignore[attr-defined]
     assert compiler.get("f.txt") is not None
+    # A callable asking for the template context: only Jinja can serve it.
+    needs_context = {"boom": jinja2.pass_context(lambda context: "<ctx>")}
     for _ in range(TemplateCompiler.MAX_FAILURES):
-        with pytest.raises(ValueError, match="exploded"):
-            render_template(env, "f.txt", {"boom": explode})
+        assert render_template(env, "f.txt", needs_context) == "<ctx>"
     assert compiler.get("f.txt") is None
     assert render_template(env, "f.txt", {"boom": lambda: "<"}) == render_template(
         reference, "f.txt", {"boom": lambda: "<"}

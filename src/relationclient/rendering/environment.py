@@ -31,7 +31,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from ..errors import RenderError
-from .compiled import TemplateCompiler, one_shot
+from .compiled import CompiledTemplate, TemplateCompiler, one_shot
 from .inline import inline_template
 
 __all__ = ["PACKAGED_TEMPLATES", "build_environment", "packaged_template_names", "render_errors"]
@@ -349,10 +349,13 @@ def _compiled(
     context: Mapping[str, Any],
     blocks: tuple[str, ...],
     checked: bool,
-) -> tuple[str, list[str]] | None:
-    """Render through the compiled template; ``None`` when Jinja must render.
+) -> tuple[str, list[str]] | CompiledTemplate | None:
+    """Render through the compiled template: the text, else what Jinja must render.
 
-    ``checked``: the caller made sure ``context`` holds no iterator.
+    ``None`` when the template is Jinja's; the compiled template itself when
+    its render raised — the caller renders with Jinja, and reports the failure
+    only if Jinja succeeds (a data error fails both alike). ``checked``: the
+    caller made sure ``context`` holds no iterator.
     """
     compiler: TemplateCompiler | None = getattr(env, "relationclient_compiler", None)
     if compiler is None:
@@ -367,10 +370,15 @@ def _compiled(
     try:
         return compiled.render(compiler.globals, context, blocks, checked=True)
     except Exception:
-        # Jinja renders it again and gives its own result or error; a template
-        # that keeps needing this stays with Jinja.
+        # Jinja renders it again and gives its own result or error.
+        return compiled
+
+
+def _fell_back(env: jinja2.Environment, compiled: CompiledTemplate | None) -> None:
+    """Jinja rendered what ``compiled`` could not: a template that keeps needing it stays."""
+    compiler: TemplateCompiler | None = getattr(env, "relationclient_compiler", None)
+    if compiled is not None and compiler is not None:
         compiler.failed(compiled)
-        return None
 
 
 def render_with_blocks(
@@ -390,7 +398,7 @@ def render_with_blocks(
     compiled path could otherwise read half-way before handing over to Jinja.
     """
     fast = _compiled(env, name, context, tuple(blocks), checked)
-    if fast is not None:
+    if isinstance(fast, tuple):
         return fast[0], dict(zip(blocks, fast[1], strict=True))
     with render_errors(name):
         template = env.get_template(name)
@@ -407,6 +415,7 @@ def render_with_blocks(
             raise
         except Exception:
             env.handle_exception()
+        _fell_back(env, fast)
         return str(whole), parts
 
 
@@ -419,12 +428,14 @@ def render_template(
     ``context`` holds no iterator, read once.
     """
     fast = _compiled(env, name, context, (), checked)
-    if fast is not None:
+    if isinstance(fast, tuple):
         return fast[0]
     with render_errors(name):
         template = env.get_template(name)
         ctx = _new_context(template, context)
         try:
-            return str(env.concat(template.root_render_func(ctx)))
+            text = str(env.concat(template.root_render_func(ctx)))
         except Exception:
             env.handle_exception()
+        _fell_back(env, fast)
+        return text
