@@ -42,7 +42,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import count
 from keyword import iskeyword
 from math import isfinite
@@ -304,8 +304,11 @@ class CompiledTemplate:
 
     ``inlined`` names the environment globals written into the code as
     constants (``colon``, ``rule``, ``once``…). A context that gives one of
-    them a value of its own is rendered by ``generic``, the variant that looks
-    every name up as Jinja does.
+    them a value of its own is rendered by the *generic* variant, which looks
+    every name up as Jinja does; when plain attribute reads fail, the
+    *careful* variant reads attributes as Jinja does (attribute, else item,
+    else Undefined). ``variant`` makes them, on first need only: most
+    templates never use them.
     """
 
     name: str
@@ -313,12 +316,19 @@ class CompiledTemplate:
     blocks: Blocks
     namespace: type[dict[str, Any]]
     inlined: frozenset[str] = frozenset()
-    generic: CompiledTemplate | None = None
-    #: The variant that reads attributes as Jinja does (attribute, else item,
-    #: else Undefined), for when this one's plain attribute reads fail.
-    careful: CompiledTemplate | None = None
+    #: Makes the ``"careful"`` or the ``"generic"`` variant (None: this is one).
+    variant: Callable[[str], CompiledTemplate] | None = None
     failures: int = 0
     misses: int = 0
+    _variants: dict[str, CompiledTemplate] = field(default_factory=dict, repr=False)
+
+    def other(self, kind: str) -> CompiledTemplate:
+        """The ``"careful"`` or ``"generic"`` variant, compiled the first time it is asked for."""
+        found = self._variants.get(kind)
+        if found is None:
+            assert self.variant is not None
+            found = self._variants[kind] = self.variant(kind)
+        return found
 
     def render(
         self,
@@ -333,17 +343,14 @@ class CompiledTemplate:
         ``checked``: the caller made sure ``context`` holds no iterator (see
         :func:`one_shot`), so a failed attempt may be rendered again.
         """
-        generic = self.generic
-        if generic is not None:
+        variants = self.variant is not None
+        if variants:
             for name in self.inlined:
                 if name in context:
-                    return generic.render(globals, context, blocks, checked=checked)
-        careful = self.careful
-        if careful is not None and (
-            self.misses >= _MAX_MISSES or (not checked and one_shot(context))
-        ):
-            # Iterators in the context can be read once: no second attempt.
-            return careful.render(globals, context, blocks, checked=checked)
+                    return self.other("generic").render(globals, context, blocks, checked=checked)
+            if self.misses >= _MAX_MISSES or (not checked and one_shot(context)):
+                # Iterators in the context can be read once: no second attempt.
+                return self.other("careful").render(globals, context, blocks, checked=checked)
         ns = self.namespace(globals)
         ns.update(context)
         out: list[str] = []
@@ -358,10 +365,10 @@ class CompiledTemplate:
         except AttributeError:
             # A dictionary read as ``d.key``, or a missing attribute: Jinja's
             # rules decide, in the careful variant.
-            if careful is None:
+            if not variants:
                 raise
             self.misses += 1
-            return careful.render(globals, context, blocks, checked=checked)
+            return self.other("careful").render(globals, context, blocks, checked=checked)
         return whole, parts
 
 
@@ -473,7 +480,7 @@ class _CodeGenerator:
         speculative: bool = False,
     ) -> None:
         self.compiler = compiler
-        #: Read attributes with Python's own ``obj.name`` (see CompiledTemplate.careful).
+        #: Read attributes with Python's own ``obj.name`` (see CompiledTemplate).
         self.speculative = speculative
         self.env = compiler.environment
         self.name = name
@@ -1063,18 +1070,24 @@ class _CodeGenerator:
         raise Unsupported(f"{kind} that needs the context")
 
     def expr_Filter(self, node: nodes.Filter, scope: _Scope) -> str:
-        function = self.env.filters.get(node.name)
-        if function is None or node.node is None:
-            raise Unsupported(f"filter {node.name}")
-        value = self.expr(node.node, scope)
-        return f"{self._function('filter', function)}{value}{self.arguments(node, scope)})"
+        return self._applied("filter", self.env.filters, node, scope)
 
     def expr_Test(self, node: nodes.Test, scope: _Scope) -> str:
-        function = self.env.tests.get(node.name)
-        if function is None:
-            raise Unsupported(f"test {node.name}")
+        return self._applied("test", self.env.tests, node, scope)
+
+    def _applied(
+        self,
+        kind: str,
+        registry: Mapping[str, Any],
+        node: nodes.Filter | nodes.Test,
+        scope: _Scope,
+    ) -> str:
+        """``value|name(args)`` or ``value is name(args)``: the registered function, called."""
+        function = registry.get(node.name)
+        if function is None or node.node is None:  # a {% filter %} block has no node
+            raise Unsupported(f"{kind} {node.name}")
         value = self.expr(node.node, scope)
-        return f"{self._function('test', function)}{value}{self.arguments(node, scope)})"
+        return f"{self._function(kind, function)}{value}{self.arguments(node, scope)})"
 
     def expr_Concat(self, node: nodes.Concat, scope: _Scope) -> str:
         if self.autoescape:
@@ -1168,6 +1181,8 @@ class TemplateCompiler:
             (dict,),
             {"__slots__": (), "__missing__": lambda self, key: undefined(name=key)},
         )
+        #: The environment's gettext functions, by id: (the function, its context-free twin).
+        self.i18n_functions = self._i18n()
         self.helpers = self._helpers()
         #: The environment's globals, under each render's context; taken when
         #: the first template compiles (globals do not change after that).
@@ -1187,12 +1202,19 @@ class TemplateCompiler:
                     excluded = frozenset(self._stores(name, set()) & self.globals.keys())
                     template: CompiledTemplate | None = self.compile(name, False, excluded, True)
                     assert template is not None
-                    template.careful = self.compile(name, False, excluded)
-                    template.generic = self.compile(name, False, None)
+                    template.variant = partial(self._variant, name, excluded)
                 except Exception:
                     template = None
                 self._templates[name] = template
         return self._templates[name]
+
+    def _variant(self, name: str, excluded: frozenset[str], kind: str) -> CompiledTemplate:
+        """The careful (globals written in) or generic variant of template ``name``."""
+        with self._lock:
+            variant: CompiledTemplate = self.compile(
+                name, False, excluded if kind == "careful" else None
+            )
+        return variant
 
     def failed(self, template: CompiledTemplate) -> None:
         """A render of ``template`` failed and goes to Jinja."""
@@ -1288,7 +1310,7 @@ class TemplateCompiler:
         env = self.environment
         undefined = env.undefined
         i18n = {id(env.globals[n]) for n in _I18N_NAMES if n in env.globals}
-        fast_i18n = self.i18n_functions = self._i18n()
+        fast_i18n = self.i18n_functions
         # Callables seen to take their arguments as they are (no pass_context…),
         # by identity; the entry keeps the object alive, so its id stays its own.
         direct: dict[int, Any] = {}
