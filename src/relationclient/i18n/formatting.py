@@ -96,9 +96,7 @@ class Formatter:
         currency = value.currency if isinstance(value, Money) else currency
         if currency is None:
             raise ValueError("money() needs a currency for a bare amount")
-        if self.optimised:
-            return currency_formatter(self.locale, currency)(amount)
-        return str(format_currency(amount, currency, locale=self._babel))
+        return self.currency(currency)(amount)
 
     def currency(self, currency: str) -> Callable[[Decimal | int], str]:
         """A function formatting bare amounts of ``currency``, as :meth:`money` does.

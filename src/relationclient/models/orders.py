@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -157,7 +156,7 @@ class Order(Model):
         ``subtotal``, ``tax_lines``, ``tax`` and ``total`` are these, as
         :class:`Money`; a view formatting an email reads them here.
         """
-        rounded = self._rounder()
+        rounded = rounder(self.currency)
         gross = sum((line.total for line in self.lines), Decimal(0))
         # The discount comes off the articles first; what exceeds them (a code
         # worth more than the basket) comes off the shipping.
@@ -185,22 +184,17 @@ class Order(Model):
             total += tax_total
         return OrderAmounts(subtotal, tuple(taxes), tax_total, rounded(total))
 
-    def _rounder(self) -> Callable[[Decimal], Decimal]:
-        return rounder(self.currency)
-
     @computed_field
     @cached_property
     def subtotal(self) -> Money:
         """Sum of the line totals."""
-        return Money.model_construct(amount=self.amounts.subtotal, currency=self.currency)
+        return self.money(self.amounts.subtotal)
 
     @cached_property
     def tax_lines(self) -> tuple[TaxLine, ...]:
         """The tax per rate, shipping included, highest rate first; zero rates left out."""
         return tuple(
-            TaxLine.model_construct(
-                rate=rate, amount=Money.model_construct(amount=amount, currency=self.currency)
-            )
+            TaxLine.model_construct(rate=rate, amount=self.money(amount))
             for rate, amount in self.amounts.taxes
         )
 
@@ -208,13 +202,13 @@ class Order(Model):
     @cached_property
     def tax(self) -> Money:
         """Total tax, included in ``total`` or added to it per ``prices_include_tax``."""
-        return Money.model_construct(amount=self.amounts.tax, currency=self.currency)
+        return self.money(self.amounts.tax)
 
     @computed_field
     @cached_property
     def total(self) -> Money:
         """What the customer pays."""
-        return Money.model_construct(amount=self.amounts.total, currency=self.currency)
+        return self.money(self.amounts.total)
 
     @cached_property
     def item_count(self) -> int:
