@@ -452,14 +452,25 @@ def _one_line(text: str) -> str:
 
 
 _BLANKS = re.compile(r"\n{3,}")
+# A newline after a blank that is not one (a line to strip), or starting three
+# in a row (a blank line to drop). The literal ``\n`` first lets the engine skip
+# straight from newline to newline: a few times cheaper than splitting the text.
+_UNTIDY = re.compile(r"\n(?:(?<=[^\S\n]\n)|\n\n)")
 
 
 def _tidy_text(text: str) -> str:
-    """Lines without trailing blanks, at most one empty line in a row, one final newline."""
-    text = "\n".join(map(str.rstrip, text.strip("\n").split("\n")))
-    if "\n\n\n" in text:  # the regular expression costs more than the look
-        text = _BLANKS.sub("\n\n", text)
-    return text + "\n"
+    """Lines without trailing blanks, at most one empty line in a row, one final newline.
+
+    ``str.rstrip``, ``str.isspace`` and the pattern's blank class agree on what a
+    blank is, so text the pattern passes is already tidy: most messages.
+    """
+    body = text.strip("\n")
+    if not body[-1:].isspace() and not _UNTIDY.search(body):
+        return body + "\n"
+    body = "\n".join(map(str.rstrip, body.split("\n")))
+    if "\n\n\n" in body:
+        body = _BLANKS.sub("\n\n", body)
+    return body + "\n"
 
 
 def _construct_email(fields: dict[str, Any]) -> Email:

@@ -66,8 +66,10 @@ def idempotency_key(kind: str, subject: str, channel: Channel, recipient: str) -
     tracking number, a customer id. The same four inputs always give the same
     key, so a retried job finds the message it already stored.
     """
-    raw = "\x1f".join((str(kind), subject, channel, recipient.lower()))
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    raw = f"{kind}\x1f{subject}\x1f{channel}\x1f{recipient.lower()}"
+    # BLAKE2b, 128 bits: as collision-proof here as SHA-256 cut to 32 digits,
+    # and Python's own, which costs a cold OpenSSL call less per message.
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
 class Mailbox(Model):

@@ -712,6 +712,18 @@ case(
     "{% for k in [0, 1, 2, 5] %}{{ ngettext('%(num)s apple', '%(num)s apples', k) }};"
     "{{ ngettext('%(num)s pear', '%(num)s pears', k) }};{% endfor %}",
 )
+# Counted texts are kept per count: the same count again, another count, a
+# count that is not the plural's number, a second variable, a non-int count.
+case(
+    "ngettext-kept-per-count",
+    "{% for k in [1, 2, 1, 5, 2, 1] %}"
+    "{% trans count=k %}{{ count }} item{% pluralize %}{{ count }} items{% endtrans %};"
+    "{{ ngettext('%(count)s item', '%(count)s items', k, count=k + 1) }};"
+    "{{ ngettext('%(count)s item', '%(count)s items', k, count=k, name=name) }};"
+    "{{ ngettext('%(count)s item', '%(count)s items', k, count='<%s>' % k) }};"
+    "{{ ngettext('%(num)s apple', '%(num)s apples', k) }}|{% endfor %}",
+    I18N,
+)
 case("trans-plain", "{% trans %}Hello{% endtrans %}|{% trans %}Not <translated>{% endtrans %}")
 case("trans-variable", "{% trans %}Hello {{ name }}{% endtrans %}", I18N)
 case("trans-variable-untranslated", "{% trans %}Bye {{ name }} & co{% endtrans %}", I18N)

@@ -1396,6 +1396,7 @@ class TemplateCompiler:
         # A catalog does not change once loaded: its answers are kept.
         lookup = lru_cache(4096)(getattr(translations, "ugettext", None) or translations.gettext)
         plural = lru_cache(4096)(getattr(translations, "ungettext", None) or translations.ngettext)
+        counted: dict[tuple[str, str, int, int, bool], Any] = {}
 
         def gettext(ns: dict[str, Any], here: EvalContext, string: str, /, **variables: Any) -> Any:
             return _interpolate(lookup(string), variables, here.autoescape)
@@ -1409,6 +1410,22 @@ class TemplateCompiler:
             /,
             **variables: Any,
         ) -> Any:
+            count = variables.get("count", num)
+            if (
+                type(num) is int
+                and type(count) is int
+                and len(variables) == ("count" in variables)  # no variable but count
+            ):
+                # "{{ count }} items" is the same text for the same count: kept.
+                key = (singular, plural_, num, count, here.autoescape)
+                text = counted.get(key)
+                if text is None:
+                    variables.setdefault("num", num)
+                    text = _interpolate(plural(singular, plural_, num), variables, here.autoescape)
+                    if len(counted) >= 4096:
+                        counted.clear()
+                    counted[key] = text
+                return text
             variables.setdefault("num", num)
             return _interpolate(plural(singular, plural_, num), variables, here.autoescape)
 
