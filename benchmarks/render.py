@@ -7,22 +7,66 @@
   Jinja2 from a context of pre-formatted strings (no formatting, no logic);
 * ours: ``Composer.email`` — subject, preheader, inlined HTML and text.
 
-Every iteration renders a different order (fresh data); the orders are built
-before timing starts.
+Every message renders a different order, built before timing starts: its own
+customer, address, prices, quantities and date (:func:`fresh_order`), so no
+per-value cache can answer from an earlier message. Each timed pass gets orders
+of its own too: values a model computes once and keeps (an order's sums) are
+computed inside the timing, as they are for a shop rendering each order once.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from datetime import timedelta
+from decimal import Decimal
 from statistics import median
 from typing import Any
 
 import jinja2
 
-from relationclient import Email, Sms, samples
+from relationclient import Address, Delivery, Email, Order, OrderLine, Sms, samples
 from relationclient.composer import Composer
 from relationclient.i18n import Formatter
+
+_FIRST = ("Camille", "Léa", "Hugo", "Zoé", "Mathis", "Inès", "Louis", "Chloé", "Gabriel", "Manon")
+_LAST = ("Dupont", "Martin", "Lefèvre", "Garnier", "Faure", "Rousseau", "Blanc", "Guérin", "Muller")
+_STREETS = ("rue de la République", "avenue Jean Jaurès", "boulevard Voltaire", "rue Victor Hugo")
+_CITIES = (("69007", "Lyon"), ("75011", "Paris"), ("13006", "Marseille"), ("33000", "Bordeaux"))
+
+
+def fresh_order(seed: int) -> Order:
+    """A 5-line French order in which every shown value depends on ``seed``."""
+    base = samples.order("fr", seed=seed)
+    first, last = _FIRST[seed % len(_FIRST)], _LAST[seed // len(_FIRST) % len(_LAST)]
+    postal_code, city = _CITIES[seed % len(_CITIES)]
+    customer = samples.customer(
+        "fr", first_name=first, last_name=last, email=f"client.{seed}@example.fr"
+    )
+    address = Address(
+        name=f"{first} {last}",
+        line1=f"{1 + seed % 197} {_STREETS[seed % len(_STREETS)]}",
+        postal_code=postal_code,
+        city=city,
+        country="FR",
+    )
+    lines = tuple(
+        OrderLine(
+            sku=line.sku,
+            name=line.name,
+            quantity=1 + (seed + i) % 4,
+            unit_price=line.unit_price + Decimal((seed * 37 + i * 11) % 997) / 100,
+            tax_rate=line.tax_rate,
+        )
+        for i, line in enumerate(base.lines)
+    )
+    delivery = Delivery(
+        method=base.delivery.method,
+        address=address,
+        estimated_date=base.delivery.estimated_date + timedelta(days=seed % 6),
+    )
+    fields = {name: getattr(base, name) for name in Order.model_fields}
+    return Order(**{**fields, "customer": customer, "lines": lines, "delivery": delivery})
 
 
 def _pass(fn: Callable[[Any], object], items: Sequence[Any]) -> float:
@@ -33,14 +77,18 @@ def _pass(fn: Callable[[Any], object], items: Sequence[Any]) -> float:
 
 
 def timed_side_by_side(
-    cases: Sequence[tuple[Callable[[Any], object], Sequence[Any]]], repeat: int
+    cases: Sequence[tuple[Callable[[Any], object], Sequence[Sequence[Any]]]], repeat: int
 ) -> list[float]:
     """Median seconds per item of each case, passes interleaved so that the
-    machine's ups and downs fall on every case alike."""
+    machine's ups and downs fall on every case alike.
+
+    Each case gives one list of items per pass (pass ``r`` takes list
+    ``r`` modulo their number), so that no pass meets objects an earlier one used.
+    """
     runs: list[list[float]] = [[] for _ in cases]
-    for _ in range(repeat):
-        for run, (fn, items) in zip(runs, cases, strict=True):
-            run.append(_pass(fn, items))
+    for r in range(repeat):
+        for run, (fn, passes) in zip(runs, cases, strict=True):
+            run.append(_pass(fn, passes[r % len(passes)]))
     return [median(run) for run in runs]
 
 
@@ -80,8 +128,15 @@ def run(count: int, repeat: int) -> list[tuple[str, float, str]]:
     """Time the render paths; return (label, seconds per message, note) rows."""
     shop = samples.shop()
     fast, naive = Composer(shop), Composer(shop, optimise=False, css_inlining="message")
-    orders = [samples.order("fr", seed=i) for i in range(count)]
-    shipments = [samples.shipment("fr", seed=i) for i in range(count)]
+    # One set of fresh orders per timed pass, and one more to warm up with.
+    batches = [[fresh_order(r * count + i) for i in range(count)] for r in range(repeat + 1)]
+    warm, batches = batches[0], batches[1:]
+    orders = batches[0]
+    shipment_batches = [
+        [samples.shipment("fr", seed=r * count + i, order=o) for i, o in enumerate(batch)]
+        for r, batch in enumerate(batches, start=1)
+    ]
+    shipments = shipment_batches[0]
     fmt = Formatter("fr", "FR", "Europe/Paris")
 
     sample = fast.email("order_confirmation", order=orders[0])
@@ -105,17 +160,20 @@ def run(count: int, repeat: int) -> list[tuple[str, float, str]]:
         {"v0": s.order.number, "v1": s.tracking_number, "v2": s.tracking_url} for s in shipments
     ]
 
-    for warm in (fast, naive):  # compile templates outside the timing
-        warm.email("order_confirmation", order=orders[0])
-        warm.sms("shipment_sent", shipment=shipments[0])
+    for composer in (fast, naive):  # compile templates outside the timing
+        composer.email("order_confirmation", order=warm[0])
+        composer.sms("shipment_sent", shipment=samples.shipment("fr", order=warm[1]))
 
     t_floor, t_fast, t_naive, t_sms_floor, t_sms = timed_side_by_side(
         [
-            (template.render, contexts),
-            (lambda o: fast.email("order_confirmation", order=o), orders),
-            (lambda o: naive.email("order_confirmation", order=o), orders[: max(count // 10, 5)]),
-            (sms_floor.render, sms_contexts),
-            (lambda s: fast.sms("shipment_sent", shipment=s), shipments),
+            (template.render, [contexts]),
+            (lambda o: fast.email("order_confirmation", order=o), batches),
+            (
+                lambda o: naive.email("order_confirmation", order=o),
+                [batch[: max(count // 10, 5)] for batch in batches],
+            ),
+            (sms_floor.render, [sms_contexts]),
+            (lambda s: fast.sms("shipment_sent", shipment=s), shipment_batches),
         ],
         repeat,
     )
