@@ -207,6 +207,9 @@ def test_money_follows_the_decimal_context_as_babel_does(context: dict[str, Any]
                 with localcontext(**context):
                     expected = outcome(slow.money, value, currency)
                     assert outcome(fast.money, value, currency) == expected, (locale, raw)
+                    # What the views use: the context read once, for one message.
+                    one_message = fast.currency_for_message(currency)
+                    assert outcome(one_message, value) == expected, (locale, raw)
 
 
 @pytest.mark.parametrize("locale", ["fr", "en", "nl", "ar", "hi"])
@@ -251,7 +254,7 @@ def test_grouping_by_three_with_any_separators(group: str, precision: int) -> No
     # No CLDR locale has a group holding "." with a decimal sign that is not ","
     # today; the slicing path for it is checked against a plain reimplementation.
     decimal_sign = "٫"
-    fmt = _grouped_by_three(
+    formatters = _grouped_by_three(
         Decimal(10) ** -precision,
         precision,
         ("", "-"),
@@ -260,12 +263,16 @@ def test_grouping_by_three_with_any_separators(group: str, precision: int) -> No
         decimal_sign,
         lambda value: "babel",
     )
-    for raw in ("0", "-0.004", "12.5", "1234.5", "-999999.995", "1234567.891", "123456789012.3"):
-        plain = format(abs(Decimal(raw)).quantize(Decimal(10) ** -precision), ",f")
-        number = "".join(group if c == "," else decimal_sign if c == "." else c for c in plain)
-        expected = ("-" if raw.startswith("-") else "") + number + " ¤"
-        assert fmt(Decimal(raw)) == expected, raw
-    assert fmt(Decimal("Infinity")) == "babel"
+    # Amounts already at the precision take the short paths (one group, none, several).
+    exact = [str(Decimal(v).quantize(Decimal(10) ** -precision)) for v in ("7", "1234", "123456")]
+    exact += [str(Decimal(v).quantize(Decimal(10) ** -precision)) for v in ("1234567", "9" * 12)]
+    for fmt in formatters:  # checked, then unchecked (the default context is roomy)
+        for raw in ("0", "-0.004", "12.5", "1234.5", "-999999.995", "1234567.891", *exact):
+            plain = format(abs(Decimal(raw)).quantize(Decimal(10) ** -precision), ",f")
+            number = "".join(group if c == "," else decimal_sign if c == "." else c for c in plain)
+            expected = ("-" if raw.startswith("-") else "") + number + " ¤"
+            assert fmt(Decimal(raw)) == expected, raw
+        assert fmt(Decimal("Infinity")) == "babel"
 
 
 def test_the_compiled_formats_are_the_same_as_before() -> None:

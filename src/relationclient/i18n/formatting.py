@@ -25,7 +25,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 from ..models import Address, Money, SupportHours
 from ..phones import format_phone
-from .numbers import currency_formatter
+from .numbers import currency_formatter, currency_formatter_unchecked, roomy_context
 
 __all__ = ["Formatter", "is_rtl"]
 
@@ -107,6 +107,17 @@ class Formatter:
             return currency_formatter(self.locale, currency)
         babel = self._babel
         return lambda amount: str(format_currency(amount, currency, locale=babel))
+
+    def currency_for_message(self, currency: str) -> Callable[[Decimal | int], str]:
+        """:meth:`currency`, for the amounts of one message being rendered now.
+
+        The thread's decimal context (which Babel's rounding follows) is read
+        once, here, instead of on every amount: keep the function no longer
+        than the message.
+        """
+        if self.optimised and roomy_context():
+            return currency_formatter_unchecked(self.locale, currency)
+        return self.currency(currency)
 
     def number(self, value: Decimal | int | float) -> str:
         """A plain number with the locale's separators."""

@@ -26,16 +26,47 @@ from babel.numbers import (
     get_group_symbol,
 )
 
-__all__ = ["currency_formatter"]
+__all__ = ["currency_formatter", "currency_formatter_unchecked", "roomy_context"]
+
+Formats = Callable[[Decimal | int], str]
 
 
 def _fill(affix: str, currency: str, symbol: str) -> str:
     return affix.replace("¤¤", currency.upper()).replace("¤", symbol)
 
 
-@lru_cache(maxsize=1024)
-def currency_formatter(locale: str, currency: str) -> Callable[[Decimal | int], str]:
+def currency_formatter(locale: str, currency: str) -> Formats:
     """A function formatting amounts of ``currency`` exactly as Babel does in ``locale``."""
+    return _formatters(locale, currency)[0]
+
+
+def currency_formatter_unchecked(locale: str, currency: str) -> Formats:
+    """:func:`currency_formatter`'s function, for use only while :func:`roomy_context` holds.
+
+    It skips reading the decimal context on every amount: the caller read it
+    once for a batch of amounts (the views of one message).
+    """
+    return _formatters(locale, currency)[1]
+
+
+def roomy_context() -> bool:
+    """Whether the thread's decimal context leaves any plain amount of 28 characters untouched.
+
+    Babel's rounding to the context (``scaleb``, ``normalize``) then changes
+    no amount the fast paths format: true of the default context.
+    """
+    context = getcontext()
+    return (
+        context.prec >= _PLAIN_DIGITS
+        and context.Emax >= _PLAIN_DIGITS
+        and context.Emin <= -_PLAIN_DIGITS
+        and not context.clamp
+    )
+
+
+@lru_cache(maxsize=1024)
+def _formatters(locale: str, currency: str) -> tuple[Formats, Formats]:
+    """The checked and unchecked formatters of ``currency`` in ``locale``."""
     parsed = Locale.parse(locale)
     pattern = parsed.currency_formats["standard"]
     affixes = "".join((*pattern.prefix, *pattern.suffix))
@@ -51,7 +82,7 @@ def currency_formatter(locale: str, currency: str) -> Callable[[Decimal | int], 
         or pattern.number_pattern == ""
         or pattern.scale
     ):
-        return babel
+        return babel, babel
 
     precision = int(get_currency_precision(currency))
     quantum = Decimal(10) ** (-precision)
@@ -87,7 +118,7 @@ def currency_formatter(locale: str, currency: str) -> Callable[[Decimal | int], 
             number += decimal_sign + fraction
         return prefix[negative] + number + suffix[negative]
 
-    return fast
+    return fast, fast
 
 
 _DIGITS = frozenset("0123456789")
@@ -103,9 +134,9 @@ def _grouped_by_three(
     suffix: tuple[str, ...],
     group: str,
     decimal_sign: str,
-    babel: Callable[[Decimal | int], str],
-) -> Callable[[Decimal | int], str]:
-    """The formatter for the usual ``#,##0.00`` patterns, digits grouped by three.
+    babel: Formats,
+) -> tuple[Formats, Formats]:
+    """The formatters for the usual ``#,##0.00`` patterns, digits grouped by three.
 
     Babel quantizes ``abs(value.scaleb(0)).normalize()``: ``scaleb`` rounds
     the signed value to the context's precision, as unary plus does here
@@ -173,10 +204,10 @@ def _grouped_by_three(
 
     check_exponent = precision >= 3  # only then can "1.2E+5" pass for a fraction
 
-    def fast(value: Decimal | int) -> str:
+    def unchecked(value: Decimal | int) -> str:
         # What the models hold: an amount already at the currency's precision,
-        # not negative, in plain notation, in a decimal context with room for
-        # it. Babel's rounding then keeps its digits as str() writes them.
+        # not negative, in plain notation; with a roomy decimal context (the
+        # caller's word) Babel's rounding keeps its digits as str() writes them.
         if type(value) is Decimal:
             text = str(value)
             size = len(text)
@@ -186,18 +217,25 @@ def _grouped_by_three(
                 and size <= _PLAIN_DIGITS
                 and not (check_exponent and "E" in text)
             ):
-                context = getcontext()
-                if (
-                    context.prec >= size
-                    and context.Emax >= _PLAIN_DIGITS
-                    and context.Emin <= -_PLAIN_DIGITS
-                    and not context.clamp
-                ):
-                    if size <= small:
-                        if local_sign:
-                            return pos_prefix + text.replace(".", decimal_sign) + pos_suffix
-                        return pos_prefix + text + pos_suffix
-                    return pos_prefix + grouped(text, value) + pos_suffix
+                if size <= small:
+                    if local_sign:
+                        return pos_prefix + text.replace(".", decimal_sign) + pos_suffix
+                    return pos_prefix + text + pos_suffix
+                if size <= medium:
+                    cut = size - small
+                    if local_sign:
+                        return (
+                            pos_prefix
+                            + text[:cut]
+                            + group
+                            + text[cut:].replace(".", decimal_sign)
+                            + pos_suffix
+                        )
+                    return pos_prefix + text[:cut] + group + text[cut:] + pos_suffix
+                return pos_prefix + grouped(text, value) + pos_suffix
         return general(value)
 
-    return fast
+    def fast(value: Decimal | int) -> str:
+        return unchecked(value) if roomy_context() else general(value)
+
+    return fast, unchecked

@@ -58,8 +58,8 @@ class OrderView:
         self.tracking_url = order.tracking_url
         self.payment_method = order.payment_method
         self.prices_include_tax = order.prices_include_tax
-        #: Formats a bare amount in the order's currency.
-        self.money = fmt.currency(order.currency)
+        #: Formats a bare amount in the order's currency (for this message).
+        self.money = fmt.currency_for_message(order.currency)
 
     @cached_property
     def item_count(self) -> int:
