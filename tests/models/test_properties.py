@@ -450,3 +450,21 @@ def test_json_round_trip_keeps_the_computed_fields(order: Order) -> None:
     data: dict[str, Any] = order.model_dump(mode="json")
     assert data["total"] == {"amount": str(order.total.amount), "currency": "EUR"}
     assert data["lines"][0]["total"] == str(order.lines[0].total)
+
+
+def test_copy_with_other_fields_computes_again() -> None:
+    """Values kept on first read (totals, counts) follow a copy's new fields, not the old ones."""
+    order = samples.order("fr")
+    assert order.item_count > 1  # read: now kept on the instance
+    assert order.total.amount > 0
+    one_line = order.model_copy(update={"lines": order.lines[:1]})
+    assert one_line.item_count == order.lines[0].quantity
+    assert one_line.subtotal.amount == order.lines[0].total
+    assert order.model_copy().total == order.total  # a plain copy keeps them, rightly
+
+    shop = samples.shop()
+    assert shop.eu_withdrawal
+    assert not shop.model_copy(update={"withdrawal_days": 0}).eu_withdrawal
+    moved = shop.model_copy(update={"address": shop.address.model_copy(update={"country": "US"})})
+    assert moved.country == "US"
+    assert not moved.eu_withdrawal

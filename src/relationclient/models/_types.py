@@ -10,6 +10,7 @@ import functools
 import re
 import unicodedata
 import zoneinfo
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 from typing import Annotated, Any, Self, TypeVar, overload
@@ -114,6 +115,30 @@ class Model(BaseModel):
                     {"field": name, "actual": str(actual), "given": str(value)},
                 )
         return model
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Pydantic's ``model_copy``; with ``update``, the cached values are computed again.
+
+        Totals, counts and formatted amounts are kept on the instance the first
+        time they are read; a copy with other lines must not inherit them.
+        """
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            kept = copied.__dict__
+            for name in _cached_names(type(self)):
+                kept.pop(name, None)
+        return copied
+
+
+@cache
+def _cached_names(cls: type) -> tuple[str, ...]:
+    """The names of ``cls``'s :class:`cached_property` attributes."""
+    return tuple(
+        name
+        for klass in cls.__mro__
+        for name, attribute in vars(klass).items()
+        if isinstance(attribute, functools.cached_property)
+    )
 
 
 CONTROL_CHARACTERS = _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")

@@ -20,6 +20,7 @@ from ._types import (
     SingleLine,
     TimeZoneName,
     ascii_fold,
+    cached_property,
 )
 
 __all__ = ["EU_EEA_COUNTRIES", "Address", "Customer", "Shop", "SupportHours"]
@@ -236,12 +237,12 @@ class Shop(Model):
             )
         return self
 
-    @property
+    @cached_property
     def country(self) -> str:
         """The shop's country, from its address."""
         return self.address.country
 
-    @property
+    @cached_property
     def eu_withdrawal(self) -> bool:
         """Whether confirmations state the EU withdrawal right (EU/EEA shop, days > 0)."""
         return self.withdrawal_days > 0 and self.country in EU_EEA_COUNTRIES

@@ -145,6 +145,26 @@ def escape_text(value: Any) -> str:
     return str(escape(value))
 
 
+@jinja2.pass_eval_context
+def join_filter(
+    eval_ctx: EvalContext, value: Any, d: Any = "", attribute: str | int | None = None
+) -> Any:
+    """Jinja's ``|join``, its usual HTML case done in one pass.
+
+    A ``Markup`` separator joining a list of plain strings (``lines|join(br)``)
+    gives ``Markup(d.join(escape(item) for item in value))`` in Jinja, through
+    ``Markup.join`` and one ``escape`` call per item; here with markupsafe's C
+    escaping directly. Anything else is Jinja's own filter.
+    """
+    if attribute is None and type(d) is Markup and type(value) is list and eval_ctx.autoescape:
+        for item in value:
+            if type(item) is not str:
+                break
+        else:
+            return Markup(str.join(d, map(_escape_str, value)))
+    return jinja2.filters.sync_do_join(eval_ctx, value, d, attribute)
+
+
 _FIELD = re.compile(r"%(?:\((\w+)\)s|%)")
 
 
@@ -1059,6 +1079,8 @@ class _CodeGenerator:
             # Jinja's sync-or-async dispatcher calls the sync filter in a sync
             # environment: call that directly, as it asks to be called.
             function = wrapped
+        if function is jinja2.filters.sync_do_join:
+            function = join_filter  # same results, the usual case faster
         pass_arg = _PassArg.from_obj(function)
         bound = self.bind(function, "f")
         if pass_arg is None:
