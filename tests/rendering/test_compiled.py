@@ -444,6 +444,12 @@ case(
 case("for-filter", "{% for x in [0, 1, '', 'a', none] if x %}{{ x }};{% endfor %}")
 case("for-filter-else", "{% for x in xs if x == 'q' %}{{ x }}{% else %}nothing{% endfor %}", LOOP)
 case(
+    "for-filter-nested",
+    "{% for r in rows if r.v %}{% for c in r.v if c != r.n %}{{ r.n }}{{ c }},{% endfor %}"
+    "{% else %}none{% endfor %}",
+    {"rows": [{"n": "a", "v": ["a", "b"]}, {"n": "b", "v": []}, {"n": "c", "v": ["c"]}]},
+)
+case(
     "for-filter-loop-index",
     "{% for x in [0, 1, 2, 3] if x is odd %}{{ loop.index }}:{{ x }}/{{ loop.length }};"
     "{% endfor %}",

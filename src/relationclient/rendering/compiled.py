@@ -743,15 +743,19 @@ class _CodeGenerator:
         inner = _Scope(scope)
         target = self.target(node.target, inner)
         iterable = self.expr(node.iter, scope)
+        extended = "loop" in find_undeclared(node.iter_child_nodes(only=("body",)), ("loop",))
+        test = None
         if node.test is not None:
-            # Evaluated first, in this scope: the generator's own scope may not
-            # hold the assignment expressions of compiled look-ups.
+            # The test sees the loop's targets, not what the body assigns.
+            test = self.expr(node.test, _Scope(scope, dict(inner.names)))
+        if test is not None and extended:
+            # ``loop`` counts the items that pass: filter them first. The
+            # iterable is evaluated here, in this scope: the generator's own
+            # scope may not hold the assignment expressions of compiled look-ups.
             items = self.temp()
             self.write(f"{items} = {iterable}")
-            test_scope = _Scope(scope, dict(inner.names))
-            test = self.expr(node.test, test_scope)
             iterable = f"({target} for {target} in {items} if {test})"
-        extended = "loop" in find_undeclared(node.iter_child_nodes(only=("body",)), ("loop",))
+            test = None
         flag = self.temp()
         if node.else_:
             self.write(f"{flag} = 1")
@@ -763,6 +767,9 @@ class _CodeGenerator:
         else:
             self.write(f"for {target} in {iterable}:")
         self.src.level += 1
+        if test is not None:
+            self.write(f"if not ({test}):")
+            self.write("    continue")
         self.statements(node.body, inner)
         if node.else_:
             self.write(f"{flag} = 0")
