@@ -48,10 +48,8 @@ def _lines(lines: Iterable[OrderLine], money: Callable[[Decimal], str]) -> list[
         # One article, most lines of most orders: the total is the unit price
         # (the comparison covers a decimal context too narrow to multiply
         # exactly), and equal amounts of one sign read the same.
-        if line.quantity == 1 and line.total == line.unit_price:
-            total = unit
-        else:
-            total = money(line.total)
+        one = line.quantity == 1 and line.total == line.unit_price
+        total = unit if one else money(line.total)
         views.append(LineView(line.name, line.variant, line.quantity, unit, total))
     return views
 
