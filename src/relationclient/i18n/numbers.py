@@ -221,17 +221,6 @@ def _grouped_by_three(
                     if local_sign:
                         return pos_prefix + text.replace(".", decimal_sign) + pos_suffix
                     return pos_prefix + text + pos_suffix
-                if size <= medium:
-                    cut = size - small
-                    if local_sign:
-                        return (
-                            pos_prefix
-                            + text[:cut]
-                            + group
-                            + text[cut:].replace(".", decimal_sign)
-                            + pos_suffix
-                        )
-                    return pos_prefix + text[:cut] + group + text[cut:] + pos_suffix
                 return pos_prefix + grouped(text, value) + pos_suffix
         return general(value)
 
