@@ -158,6 +158,7 @@ class Composer:
         self._reply_to = Mailbox.model_construct(address=shop.reply_to) if shop.reply_to else None
         self._merchant: dict[str, str] | None = None
         self._envs: dict[str, jinja2.Environment] = {}
+        self._locale_contexts: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     # -- templates ------------------------------------------------------------------
@@ -184,6 +185,7 @@ class Composer:
         clone.__dict__.update(self.__dict__)
         clone._merchant = {**(self._merchant or {}), **templates}
         clone._envs = {}
+        clone._locale_contexts = {}
         clone._lock = threading.Lock()
         env = clone._environment(self.default_locale_negotiated)
         for name in templates:
@@ -237,10 +239,15 @@ class Composer:
         for name in _REQUIRED.get(kind, ()):
             if context.get(name) is None:
                 raise RenderError(f"{kind} needs {name}=… to render")
-        for name, model in _CONTEXT_TYPES.items():
-            value = context.get(name)
+        for name, value in context.items():  # replacing values only: the size stays
+            model = _CONTEXT_TYPES.get(name)
             # type() first: isinstance() on a pydantic class goes through its metaclass.
-            if value is not None and type(value) is not model and not isinstance(value, model):
+            if (
+                model is not None
+                and value is not None
+                and type(value) is not model
+                and not isinstance(value, model)
+            ):
                 try:
                     context[name] = model.model_validate(value)
                 except ValidationError as exc:
@@ -262,17 +269,10 @@ class Composer:
         promo = context.get("promo")
         show_promo = promo is not None and customer.marketing_consent
         purpose: Purpose = "marketing" if show_promo else "transactional"
-        rtl = is_rtl(chosen)
+        context.update(self._locale_context(chosen))
         context.update(
-            shop=self.shop,
-            theme=self.theme,
             fmt=fmt,
             kind=kind,
-            locale=chosen,
-            lang=chosen.replace("_", "-"),
-            dir="rtl" if rtl else "ltr",
-            start="right" if rtl else "left",
-            end="left" if rtl else "right",
             purpose=purpose,
             show_promo=show_promo,
             unsubscribe_url=self._unsubscribe(customer) if show_promo else None,
@@ -290,6 +290,22 @@ class Composer:
         if promo is not None:
             context["offer"] = PromoView(promo, fmt)
         return kind, chosen, context
+
+    def _locale_context(self, locale: str) -> dict[str, Any]:
+        """The context entries that depend on the message's locale only, made once per locale."""
+        entries = self._locale_contexts.get(locale)
+        if entries is None:
+            rtl = is_rtl(locale)
+            entries = self._locale_contexts[locale] = {
+                "shop": self.shop,
+                "theme": self.theme,
+                "locale": locale,
+                "lang": locale.replace("_", "-"),
+                "dir": "rtl" if rtl else "ltr",
+                "start": "right" if rtl else "left",
+                "end": "left" if rtl else "right",
+            }
+        return entries
 
     def _has_templates(self, kind: str) -> bool:
         """Whether a kind outside :class:`Kind` has templates: the shop's own, or merchant's."""
@@ -448,6 +464,11 @@ def _formatter(locale: str, country: str | None, timezone: str, optimised: bool)
 
 
 def _one_line(text: str) -> str:
+    # Printable text holds no blank but the ASCII space (every other one is a
+    # control or separator character): without doubled, leading or trailing
+    # spaces it is one line already, as most subjects are.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())
 
 

@@ -365,9 +365,8 @@ class CompiledTemplate:
         """
         variants = self.variant is not None
         if variants:
-            for name in self.inlined:
-                if name in context:
-                    return self.other("generic").render(globals, context, blocks, checked=checked)
+            if not self.inlined.isdisjoint(context):
+                return self.other("generic").render(globals, context, blocks, checked=checked)
             if self.misses >= _MAX_MISSES or (not checked and one_shot(context)):
                 # Iterators in the context can be read once: no second attempt.
                 return self.other("careful").render(globals, context, blocks, checked=checked)
