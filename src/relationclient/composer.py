@@ -503,8 +503,9 @@ def _construct_email(fields: dict[str, Any]) -> Email:
     stripped as the model strips them. Validating instead costs more than
     rendering the HTML: pydantic copies the whole body in and out.
     """
-    for name in ("subject", "preheader", "html", "text", "kind", "locale"):
-        fields[name] = fields[name].strip()
+    # The subject and preheader come from _one_line, kind and locale from code:
+    # only the two bodies may start or end with blanks.
+    fields["html"], fields["text"] = fields["html"].strip(), fields["text"].strip()
     subject = fields["subject"]
     if not subject or _CONTROL.search(subject):
         raise MessageError(

@@ -41,6 +41,10 @@ class TaxView(NamedTuple):
     amount: str
 
 
+# A named tuple's own constructor is a Python function; the tuple's is not.
+_new_tuple = tuple.__new__
+
+
 def _lines(lines: Iterable[OrderLine], money: Callable[[Decimal], str]) -> list[LineView]:
     views = []
     for line in lines:
@@ -50,7 +54,7 @@ def _lines(lines: Iterable[OrderLine], money: Callable[[Decimal], str]) -> list[
         # exactly), and equal amounts of one sign read the same.
         one = line.quantity == 1 and line.total == line.unit_price
         total = unit if one else money(line.total)
-        views.append(LineView(line.name, line.variant, line.quantity, unit, total))
+        views.append(_new_tuple(LineView, (line.name, line.variant, line.quantity, unit, total)))
     return views
 
 
@@ -106,9 +110,8 @@ class OrderView:
     @cached_property
     def taxes(self) -> list[TaxView]:
         """Tax per rate."""
-        return [
-            TaxView(self.fmt.rate(rate), self.money(tax)) for rate, tax in self.order.amounts.taxes
-        ]
+        rate_text, money, taxes = self.fmt.rate, self.money, self.order.amounts.taxes
+        return [_new_tuple(TaxView, (rate_text(rate), money(tax))) for rate, tax in taxes]
 
     @cached_property
     def total(self) -> str:
