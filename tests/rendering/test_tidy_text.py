@@ -1,4 +1,4 @@
-"""The plain-text part's tidying: its quick check never lets untidy text through."""
+"""Tidy text and one-line subjects: the quick checks never let untidy text through."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relationclient.composer import _tidy_text
+from relationclient.composer import _one_line, _tidy_text
 
 
 def reference(text: str) -> str:
@@ -37,3 +37,22 @@ def test_tidy_text_cases() -> None:
     assert _tidy_text("a\n\nb\n") == "a\n\nb\n"
     assert _tidy_text("") == "\n"
     assert _tidy_text("total\u2003") == "total\n"
+
+
+@given(st.lists(ALPHABET, max_size=40).map("".join))
+def test_one_line_matches_split_and_join(text: str) -> None:
+    assert _one_line(text) == " ".join(text.split())
+
+
+@given(st.text(max_size=60))
+def test_one_line_matches_split_and_join_on_any_text(text: str) -> None:
+    assert _one_line(text) == " ".join(text.split())
+
+
+def test_one_line_cases() -> None:
+    preheader = "Merci ! Total : 2\u202f717,98\xa0€, livraison prévue samedi 28 novembre 2026."
+    expected = "Merci ! Total : 2 717,98 €, livraison prévue samedi 28 novembre 2026."
+    assert _one_line(preheader) == expected
+    assert _one_line(" Total\xa0 10\xa0€ ") == "Total 10 €"
+    assert _one_line("Commande\nn° 12") == "Commande n° 12"
+    assert _one_line("") == ""

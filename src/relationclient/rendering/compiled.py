@@ -641,10 +641,18 @@ class _CodeGenerator:
         """``code``'s value as output text: escaped in HTML, ``str()`` otherwise."""
         if not self.autoescape:
             return f"str({code})"
-        value = self.temp()
+        value, kind = self.temp(), self.temp()
         plain = self.bind(_escape_str, "s")
         other = self.bind(escape_text, "e")
-        return f"({plain}({value}) if type({value} := {code}) is str else {other}({value}))"
+        # What escape_text does for Markup (a macro's or gettext's text, safe
+        # already: the output list takes it as it is) and for int, without
+        # calling it; plain strings, most values, are tested first.
+        safe = self.bind(Markup, "c")
+        return (
+            f"({plain}({value}) if ({kind} := type({value} := {code})) is str "
+            f"else {value} if {kind} is {safe} else str({value}) if {kind} is int "
+            f"else {other}({value}))"
+        )
 
     def formatted(self, node: nodes.Expr, scope: _Scope) -> bool:
         """Write ``"text %(name)s" % {"name": value}`` (a compiled gettext) piece by piece.
