@@ -266,6 +266,8 @@ def test_grouping_by_three_with_any_separators(group: str, precision: int) -> No
     # Amounts already at the precision take the short paths (one group, none, several).
     exact = [str(Decimal(v).quantize(Decimal(10) ** -precision)) for v in ("7", "1234", "123456")]
     exact += [str(Decimal(v).quantize(Decimal(10) ** -precision)) for v in ("1234567", "9" * 12)]
+    exact += [f"-{v}" for v in exact]  # discounts: negative amounts at the precision, -0 too
+    exact.append(str(Decimal("-0").quantize(Decimal(10) ** -precision)))
     for fmt in formatters:  # checked, then unchecked (the default context is roomy)
         for raw in ("0", "-0.004", "12.5", "1234.5", "-999999.995", "1234567.891", *exact):
             plain = format(abs(Decimal(raw)).quantize(Decimal(10) ** -precision), ",f")

@@ -222,6 +222,17 @@ def _grouped_by_three(
                         return pos_prefix + text.replace(".", decimal_sign) + pos_suffix
                     return pos_prefix + text + pos_suffix
                 return pos_prefix + grouped(text, value) + pos_suffix
+            if text[0] == "-" and tail and text[-tail:-precision] == ".":
+                # A discount shown as the negative amount it is: the same digits
+                # after the sign, between the negative affixes (``-0.00`` too,
+                # whose sign Babel reads from the value as well).
+                digits = text[1:]
+                if (
+                    digits[0] in _DIGITS
+                    and size <= _PLAIN_DIGITS
+                    and not (check_exponent and "E" in digits)
+                ):
+                    return neg_prefix + grouped(digits, value.copy_abs()) + neg_suffix
         return general(value)
 
     def fast(value: Decimal | int) -> str:
