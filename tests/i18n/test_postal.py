@@ -62,3 +62,18 @@ def test_formatter_addresses_match_the_reference(country: str) -> None:
             for with_name in (True, False):
                 expected = slow.address(address, with_name=with_name)
                 assert fast.address(address, with_name=with_name) == expected, address
+
+
+def test_a_city_the_layout_leaves_out_is_added() -> None:
+    # The UAE's layout has no city line, Japan's none either: the shop gave one.
+    dubai = Address(line1="Office 1204, Boulevard Plaza", city="Dubai", country="AE")
+    assert Formatter("en", "AE").address(dubai)[-1] == "Dubai"
+    osaka = Address(line1="1-2-3 Umeda", postal_code="530-0001", city="Osaka", country="JP")
+    assert "Osaka" in Formatter("en", "JP").address(osaka)
+
+
+def test_a_city_the_layout_shows_is_not_added_again() -> None:
+    # French addresses show the city in capitals; "KIRIKKALE" does not case-fold
+    # to "kırıkkale" (dotless i), yet the city is there: it must not be repeated.
+    address = Address(line1="1 rue de la Paix", postal_code="75002", city="Kırıkkale", country="FR")
+    assert Formatter("fr", "FR").address(address) == ["1 rue de la Paix", "75002 KIRIKKALE"]

