@@ -51,8 +51,8 @@ def _lines(lines: Iterable[OrderLine], money: Callable[[Decimal], str]) -> list[
     views = []
     for line in lines:
         # A model keeps its fields, and its computed values once read, in its
-        # __dict__: reading them there skips pydantic's __getattr__ hook, which
-        # makes every attribute read of a model several times slower.
+        # __dict__: reading them there skips the generic attribute hook that
+        # pydantic's __getattr__ puts on every read of a model's attribute.
         fields = line.__dict__
         quantity, price = fields["quantity"], fields["unit_price"]
         line_total = fields.get("total")  # there once computed (by the order's sums)
@@ -92,8 +92,8 @@ class OrderView:
     @cached_property
     def item_count(self) -> int:
         """Number of articles."""
-        # The order's own sum, from the line views every order email shows:
-        # in C, where the order's reads each of its lines' quantity in Python.
+        # Order.item_count, summed in C over the line views (which every order
+        # email builds) instead of reading each line model's quantity in Python.
         return sum(map(_quantity, self.lines))
 
     @cached_property
