@@ -467,12 +467,10 @@ def _one_line(text: str) -> str:
     """``" ".join(text.split())``: every run of blanks one space, none at either end."""
     # Printable text holds no blank but the ASCII space (every other one is a
     # control or separator character): without doubled, leading or trailing
-    # spaces it is one line already, as most subjects are.
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
-        return text
-    # Amounts and dates bring no-break spaces ("2 717,98 €"), which split()
-    # turns into spaces too: most preheaders are one line once they are.
-    spaced = text.replace("\xa0", " ").replace("\u202f", " ")
+    # spaces it is one line already, as most subjects are. Amounts and dates
+    # bring no-break spaces ("2 717,98 €"), which split() turns into spaces
+    # too: most preheaders are one line once they are plain.
+    spaced = text if text.isprintable() else text.replace("\xa0", " ").replace("\u202f", " ")
     if spaced.isprintable() and "  " not in spaced and spaced[:1] != " " and spaced[-1:] != " ":
         return spaced
     return " ".join(text.split())
