@@ -10,10 +10,10 @@ import functools
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
-from typing import Annotated, Any, Self, TypeVar, overload
+from typing import Annotated, Any, Self, TypeVar, cast, overload
 from urllib.parse import urlsplit
 
 import email_validator
@@ -247,22 +247,46 @@ def construct(cls: type[M], values: dict[str, Any], fields_set: set[str] | None 
     validated: the values must be trusted. Anything else goes to
     ``model_construct`` itself.
     """
-    if tuple(values) != _plain_fields(cls):
+    fields = _plain.get(cls)
+    if fields is None:
+        fields = _plain[cls] = _plain_fields(cls)
+    if tuple(values) != fields:
         return cls.model_construct(fields_set, **values)
-    instance = cls.__new__(cls)
-    _set = object.__setattr__
-    _set(instance, "__dict__", values)
-    _set(instance, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
+    instance: M = _new(cls)
+    _set_dict(instance, values)
+    _set_fields_set(instance, set(values) if fields_set is None else fields_set)
+    _set_extra(instance, None)
+    _set_private(instance, None)
     return instance
 
 
-@cache
+def _slot_setter(name: str) -> Callable[[Any, Any], None]:
+    """How to set BaseModel's slot ``name`` bypassing the model's ``__setattr__``.
+
+    The slot's own descriptor does it in one C call; ``object.__setattr__``
+    (what pydantic uses) finds that descriptor first, on every call.
+    """
+    descriptor = BaseModel.__dict__.get(name)
+    setter = getattr(descriptor, "__set__", None)
+    if setter is not None:
+        return cast(Callable[[Any, Any], None], setter)
+    return lambda instance, value: object.__setattr__(instance, name, value)
+
+
+_new = object.__new__
+_set_dict = _slot_setter("__dict__")
+_set_fields_set = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
+# Model class -> _plain_fields(class): a plain dictionary reads faster than a cache's wrapper.
+_plain: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
 def _plain_fields(cls: type[BaseModel]) -> tuple[str, ...]:
     """The field names of a model :func:`construct` can build directly, or ``()``."""
     if (
-        cls.__pydantic_post_init__
+        cls.__new__ is not object.__new__
+        or cls.__pydantic_post_init__
         or cls.__pydantic_root_model__
         or cls.model_config.get("extra") == "allow"
         or cls.__private_attributes__
