@@ -230,12 +230,13 @@ class Composer:
         if kind not in _REQUIRED and not self._has_templates(kind):
             known = ", ".join(k.value for k in Kind)
             raise RenderError(f"unknown message kind {kind!r}; known kinds: {known}")
-        secrets = [name for name in context if "password" in name.lower()]
-        if secrets:
-            raise RenderError(
-                f"{kind}: refusing {', '.join(secrets)}: a password is never sent by email or SMS; "
-                "send a sign-in or set-password link (login_url) instead"
-            )
+        for name in context:
+            if "password" in name.lower():
+                secrets = [name for name in context if "password" in name.lower()]
+                raise RenderError(
+                    f"{kind}: refusing {', '.join(secrets)}: a password is never sent by email "
+                    "or SMS; send a sign-in or set-password link (login_url) instead"
+                )
         for name in _REQUIRED.get(kind, ()):
             if context.get(name) is None:
                 raise RenderError(f"{kind} needs {name}=… to render")
@@ -270,13 +271,11 @@ class Composer:
         show_promo = promo is not None and customer.marketing_consent
         purpose: Purpose = "marketing" if show_promo else "transactional"
         context.update(self._locale_context(chosen))
-        context.update(
-            fmt=fmt,
-            kind=kind,
-            purpose=purpose,
-            show_promo=show_promo,
-            unsubscribe_url=self._unsubscribe(customer) if show_promo else None,
-        )
+        context["fmt"] = fmt
+        context["kind"] = kind
+        context["purpose"] = purpose
+        context["show_promo"] = show_promo
+        context["unsubscribe_url"] = self._unsubscribe(customer) if show_promo else None
         context.setdefault("promo", None)
         # Views: the values as this reader sees them, formatted once per message
         # and shared by the HTML, text and SMS templates.
@@ -470,8 +469,12 @@ def _one_line(text: str) -> str:
     # spaces it is one line already, as most subjects are. Amounts and dates
     # bring no-break spaces ("2 717,98 €"), which split() turns into spaces
     # too: most preheaders are one line once they are plain.
-    spaced = text if text.isprintable() else text.replace("\xa0", " ").replace("\u202f", " ")
-    if spaced.isprintable() and "  " not in spaced and spaced[:1] != " " and spaced[-1:] != " ":
+    spaced = text
+    if not text.isprintable():
+        spaced = text.replace("\xa0", " ").replace("\u202f", " ")
+        if not spaced.isprintable():
+            return " ".join(text.split())
+    if "  " not in spaced and spaced[:1] != " " and spaced[-1:] != " ":
         return spaced
     return " ".join(text.split())
 

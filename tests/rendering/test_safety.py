@@ -53,6 +53,9 @@ def test_context_given_as_json_data_is_validated(composer: Composer) -> None:
 def test_passwords_are_refused(composer: Composer) -> None:
     with pytest.raises(rc.RenderError, match="password"):
         composer.email("account_created", password="hunter2", **samples.context("account_created"))
+    context = samples.context("account_created")
+    with pytest.raises(rc.RenderError, match="refusing password, temporary_Password: "):
+        composer.sms("account_created", password="a", temporary_Password="b", **context)
 
 
 def test_shop_template_overrides_one_block_and_keeps_the_rest(tmp_path: Path) -> None:

@@ -214,15 +214,21 @@ def _grouped_by_three(
             if (
                 (text[-tail:-precision] == "." if tail else text.isdigit())
                 and text[0] in _DIGITS
-                and size <= _PLAIN_DIGITS
                 and not (check_exponent and "E" in text)
             ):
+                # The two usual sizes, none and one group separator, written in
+                # one piece each: an order shows fifteen amounts.
                 if size <= small:
                     if local_sign:
-                        return pos_prefix + text.replace(".", decimal_sign) + pos_suffix
-                    return pos_prefix + text + pos_suffix
-                return pos_prefix + grouped(text, value) + pos_suffix
-            if text[0] == "-" and tail and text[-tail:-precision] == ".":
+                        return f"{pos_prefix}{text.replace('.', decimal_sign)}{pos_suffix}"
+                    return f"{pos_prefix}{text}{pos_suffix}"
+                if size <= medium:
+                    cut = size - small
+                    rest = text[cut:].replace(".", decimal_sign) if local_sign else text[cut:]
+                    return f"{pos_prefix}{text[:cut]}{group}{rest}{pos_suffix}"
+                if size <= _PLAIN_DIGITS:
+                    return pos_prefix + grouped(text, value) + pos_suffix
+            elif text[0] == "-" and tail and text[-tail:-precision] == ".":
                 # A discount shown as the negative amount it is: the same digits
                 # after the sign, between the negative affixes (``-0.00`` too,
                 # whose sign Babel reads from the value as well).

@@ -365,7 +365,8 @@ class CompiledTemplate:
         """
         variants = self.variant is not None
         if variants:
-            if not self.inlined.isdisjoint(context):
+            # From the keys' side: the few inlined names are looked up, not every key.
+            if not context.keys().isdisjoint(self.inlined):
                 return self.other("generic").render(globals, context, blocks, checked=checked)
             if self.misses >= _MAX_MISSES or (not checked and one_shot(context)):
                 # Iterators in the context can be read once: no second attempt.

@@ -236,12 +236,17 @@ def columns(left: str, right: str, width: int = 64) -> str:
     then follows after two spaces.
     """
     gap = width - len(left) - len(right)
-    return f"{left}{' ' * (gap if gap > 2 else 2)}{right}"
+    if gap < 2:
+        gap = 2
+    return f"{left}{_SPACES[gap] if gap < len(_SPACES) else ' ' * gap}{right}"
+
+
+_SPACES = tuple(" " * size for size in range(81))  # columns' gaps, made once
 
 
 def textlines(lines: Iterable[str]) -> str:
     """Jinja filter: ``lines`` indented by two spaces, one per line (text addresses)."""
-    return "".join(f"  {line}\n" for line in lines)
+    return "".join([f"  {line}\n" for line in lines])
 
 
 def build_environment(
