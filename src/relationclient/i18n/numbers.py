@@ -121,7 +121,6 @@ def _formatters(locale: str, currency: str) -> tuple[Formats, Formats]:
     return fast, fast
 
 
-_DIGITS = frozenset("0123456789")
 # Fewer characters than the default decimal context's 28 digits: unary plus
 # (Babel's rounding to the context) cannot change such a number.
 _PLAIN_DIGITS = 28
@@ -203,42 +202,41 @@ def _grouped_by_three(
         return text
 
     check_exponent = precision >= 3  # only then can "1.2E+5" pass for a fraction
+    suffix_only = not pos_prefix  # most locales: the symbol after the number
 
     def unchecked(value: Decimal | int) -> str:
         # What the models hold: an amount already at the currency's precision,
-        # not negative, in plain notation; with a roomy decimal context (the
-        # caller's word) Babel's rounding keeps its digits as str() writes them.
+        # in plain notation; with a roomy decimal context (the caller's word)
+        # Babel's rounding keeps its digits as str() writes them. Read by index,
+        # not by slice: a slice costs more than all the rest of this test.
         if type(value) is Decimal:
             text = str(value)
             size = len(text)
-            if (
-                (text[-tail:-precision] == "." if tail else text.isdigit())
-                and text[0] in _DIGITS
-                and not (check_exponent and "E" in text)
+            # Plain at the precision: the point ``tail`` characters from the end
+            # (str() never starts with one), or digits only for whole currencies.
+            if (size >= tail and text[-tail] == "." if tail else text.isdigit()) and not (
+                check_exponent and "E" in text
             ):
-                # The two usual sizes, none and one group separator, written in
-                # one piece each: an order shows fifteen amounts.
-                if size <= small:
-                    if local_sign:
-                        return f"{pos_prefix}{text.replace('.', decimal_sign)}{pos_suffix}"
-                    return f"{pos_prefix}{text}{pos_suffix}"
-                if size <= medium:
-                    cut = size - small
-                    rest = text[cut:].replace(".", decimal_sign) if local_sign else text[cut:]
-                    return f"{pos_prefix}{text[:cut]}{group}{rest}{pos_suffix}"
-                if size <= _PLAIN_DIGITS:
-                    return pos_prefix + grouped(text, value) + pos_suffix
-            elif text[0] == "-" and tail and text[-tail:-precision] == ".":
-                # A discount shown as the negative amount it is: the same digits
-                # after the sign, between the negative affixes (``-0.00`` too,
-                # whose sign Babel reads from the value as well).
-                digits = text[1:]
-                if (
-                    digits[0] in _DIGITS
-                    and size <= _PLAIN_DIGITS
-                    and not (check_exponent and "E" in digits)
-                ):
-                    return neg_prefix + grouped(digits, value.copy_abs()) + neg_suffix
+                if text[0] != "-":  # else a digit: the point ruled out NaN and Infinity
+                    # The two usual sizes, none and one group separator, written
+                    # in one piece each: an order shows fifteen amounts.
+                    if size <= small:
+                        if local_sign:
+                            text = text.replace(".", decimal_sign)
+                        if suffix_only:
+                            return text + pos_suffix
+                        return f"{pos_prefix}{text}{pos_suffix}"
+                    if size <= medium:
+                        cut = size - small
+                        rest = text[cut:].replace(".", decimal_sign) if local_sign else text[cut:]
+                        return f"{pos_prefix}{text[:cut]}{group}{rest}{pos_suffix}"
+                    if size <= _PLAIN_DIGITS:
+                        return pos_prefix + grouped(text, value) + pos_suffix
+                elif size <= _PLAIN_DIGITS:
+                    # A discount shown as the negative amount it is: the same
+                    # digits after the sign, between the negative affixes
+                    # (``-0.00`` too, whose sign Babel reads from the value too).
+                    return neg_prefix + grouped(text[1:], value.copy_abs()) + neg_suffix
         return general(value)
 
     def fast(value: Decimal | int) -> str:
