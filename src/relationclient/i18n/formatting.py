@@ -67,6 +67,11 @@ class Formatter:
         self.reader_country = reader_country
         self.tz = ZoneInfo(timezone) if timezone else None
         self._babel = _locale(locale)
+        # Read on every message: looked up once, here (Babel's locale data is
+        # a chain of look-ups).
+        self._rtl = is_rtl(locale)
+        self._datetime_layout = _datetime_layout(locale) if optimised else None
+        self._time_reads = _short_time_reads(locale) if optimised else _OTHER
 
     def _key(self) -> tuple[str, str | None, str | None, bool]:
         return (self.locale, self.reader_country, str(self.tz) if self.tz else None, self.optimised)
@@ -80,7 +85,7 @@ class Formatter:
     @property
     def direction(self) -> str:
         """``"rtl"`` or ``"ltr"``."""
-        return "rtl" if is_rtl(self.locale) else "ltr"
+        return "rtl" if self._rtl else "ltr"
 
     # -- numbers and money ------------------------------------------------------------
     def money(self, value: Money | Decimal | int, currency: str | None = None) -> str:
@@ -161,12 +166,15 @@ class Formatter:
 
     def datetime(self, value: dt.datetime) -> str:
         """Date and time in the reader's zone: ``20 novembre 2026, 10:42``."""
-        local = self._local(value)
-        layout = _datetime_layout(self.locale) if self.optimised else None
+        local = value.astimezone(self.tz) if self.tz and value.tzinfo else value  # _local
+        layout = self._datetime_layout
         if layout is not None:
             # self.date(local) would convert local to the zone it is already in.
             date = _date(self.locale, local.date(), "long")
-            time = self.time(local.time())
+            if self._time_reads == _MINUTES:  # self.time(local.time()), most locales
+                time = _short_time(self.locale, local.hour, local.minute, 0)
+            else:
+                time = self.time(local.time())
             if "'" not in date and "'" not in time and "{" not in date:
                 before, between, after, date_first = layout
                 if date_first:
@@ -179,7 +187,7 @@ class Formatter:
     def time(self, value: dt.time) -> str:
         """A time of day: ``09:00`` (fr), ``9:00 AM`` (en)."""
         if self.optimised and type(value) is dt.time:
-            reads = _short_time_reads(self.locale)
+            reads = self._time_reads
             if reads == _MINUTES:
                 return _short_time(self.locale, value.hour, value.minute, 0)
             if reads == _SECONDS:
@@ -190,7 +198,7 @@ class Formatter:
     def _isolate(self, text: str, mark: str) -> str:
         # In right-to-left text, "+33 4 78 12 34 56" or "12 rue de la République"
         # would be reordered by the bidi algorithm; Unicode isolates keep them whole.
-        return f"{mark}{text}\u2069" if self.direction == "rtl" else text
+        return f"{mark}{text}\u2069" if self._rtl else text
 
     def phone(self, e164: str) -> str:
         """National format for a reader in the number's country, international otherwise."""
@@ -242,7 +250,7 @@ class Formatter:
                     lines.append(given)
         if country != self.reader_country:
             lines.append(self.country(country))
-        if self.direction == "rtl":  # _isolate would only hand back each line as it is
+        if self._rtl:  # else _isolate would only hand back each line as it is
             return [self._isolate(line, "\u2068") for line in lines]
         return lines
 
