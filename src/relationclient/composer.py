@@ -514,19 +514,22 @@ def _construct_email(fields: dict[str, Any]) -> Email:
     # only the two bodies may start or end with blanks.
     fields["html"], fields["text"] = fields["html"].strip(), fields["text"].strip()
     subject = fields["subject"]
-    if not subject or _CONTROL.search(subject):
+    # Printable text holds none of the control characters (isprintable() is
+    # the cheaper test, and says so for most subjects).
+    if not subject or (not subject.isprintable() and _CONTROL.search(subject)):
         raise MessageError(
             f"{fields['kind']} email cannot be sent as rendered: subject {subject!r} must be "
             "one non-empty line of text"
         )
-    headers = {name: value.strip() for name, value in fields["headers"].items()}
-    for name, value in headers.items():
-        if "\r" in value or "\n" in value:
-            raise MessageError(
-                f"{fields['kind']} email cannot be sent as rendered: header {name!r} contains "
-                "CR or LF, which could inject headers"
-            )
-    fields["headers"] = headers
+    if fields["headers"]:  # transactional messages have none
+        headers = {name: value.strip() for name, value in fields["headers"].items()}
+        for name, value in headers.items():
+            if "\r" in value or "\n" in value:
+                raise MessageError(
+                    f"{fields['kind']} email cannot be sent as rendered: header {name!r} "
+                    "contains CR or LF, which could inject headers"
+                )
+        fields["headers"] = headers
     given = set(fields)  # as validation counts them: attachments were not given
     fields["attachments"] = ()
     return construct(Email, fields, given)
