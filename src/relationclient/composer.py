@@ -492,11 +492,16 @@ def _tidy_text(text: str) -> str:
     ``str.rstrip``, ``str.isspace`` and the pattern's blank class agree on what a
     blank is, so text the pattern passes is already tidy: most messages.
     """
-    if text.endswith("\n") and not text.endswith("\n\n") and not text.startswith("\n"):
-        # One final newline already, none leading: tidy as it is, the text is
-        # its own result (the test below on the text less its newline).
-        if not text[-2:-1].isspace() and not _UNTIDY.search(text, 0, len(text) - 1):
-            return text
+    # One final newline already, none leading: tidy as it is, the text is its
+    # own result (the test below, on the text less its newline), not a copy.
+    if (
+        text.endswith("\n")
+        and not text.endswith("\n\n")
+        and not text.startswith("\n")
+        and not text[-2:-1].isspace()
+        and not _UNTIDY.search(text, 0, len(text) - 1)
+    ):
+        return text
     body = text.strip("\n")
     if not body[-1:].isspace() and not _UNTIDY.search(body):
         return body + "\n"
