@@ -10,8 +10,9 @@
 Every message renders a different order, built before timing starts: its own
 customer, address, prices, quantities and date (:func:`fresh_order`), so no
 per-value cache can answer from an earlier message. Each timed pass gets orders
-of its own too: values a model computes once and keeps (an order's sums) are
-computed inside the timing, as they are for a shop rendering each order once.
+of its own too, so that nothing computed from one order is kept into the next
+pass. (An order computes its sums when it is validated, to check its discount
+against them: here, as in a shop, that happens when the order is built.)
 """
 
 from __future__ import annotations
