@@ -36,7 +36,6 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal
@@ -54,7 +53,7 @@ from pydantic import BaseModel, ValidationError
 from . import samples
 from .composer import DEFAULT_HTML_LIMIT, Composer
 from .errors import ConfigurationError, RelationClientError
-from .i18n import Formatter, translations
+from .i18n import Formatter, locale_profile, translations
 from .i18n.catalogs import CATALOG_DIR, DOMAIN, SHIPPED_LOCALES
 from .messages import Email, Kind, Sms
 from .models import Customer, Delay, Order, Promo, Shipment, Shop
@@ -242,21 +241,16 @@ def _models(context: Mapping[str, Any]) -> dict[str, Any]:
     return ready
 
 
-@lru_cache(maxsize=64)
-def _delay_reason(
-    locale: str, template_dirs: tuple[str, ...], catalog_dirs: tuple[str, ...], reason: str
-) -> str:
+def _delay_reason(composer: Composer, catalog: str, reason: str) -> str:
     """The delay reason in words, from the same ``common.txt`` macro the templates use."""
-    env = build_environment(translations(locale, catalog_dirs), template_dirs)
     with render_errors("common.txt"):
-        module = env.get_template("common.txt").module
+        module = composer.renderer.environment(catalog).get_template("common.txt").module
         return str(module.reason(reason))  # type: ignore[attr-defined]
 
 
 def clear_caches() -> None:
     """Forget loaded catalogs and phrases, so edited catalogs and templates are read again."""
     translations.cache_clear()
-    _delay_reason.cache_clear()
 
 
 def _contact(shop: Shop, fmt: Formatter) -> list[Requirement]:
@@ -355,9 +349,7 @@ def _email_items(
     elif kind == Kind.ORDER_DELAYED:
         order: Order = ctx["order"]
         delay: Delay = ctx["delay"]
-        reason = _delay_reason(
-            locale, composer.template_dirs, composer.catalog_dirs, str(delay.reason)
-        )
+        reason = _delay_reason(composer, locale, str(delay.reason))
         items += [
             Requirement("order number", order.number),
             Requirement("reason of the delay", reason),
@@ -417,7 +409,11 @@ def _sms_items(
 def formatter(composer: Composer, locale: str, context: Mapping[str, Any]) -> Formatter:
     """The :class:`Formatter` the composer uses for ``context``'s reader in ``locale``."""
     customer: Customer = _models(context)["customer"]
-    return Formatter(locale, customer.country, customer.timezone or composer.shop.timezone)
+    profile = locale_profile(
+        locale or customer.locale, customer.country, composer.default_locale_negotiated
+    )
+    timezone = customer.timezone or composer.shop.timezone
+    return Formatter(profile.format_locale, customer.country, timezone, rtl=profile.rtl)
 
 
 def must_show(
@@ -434,18 +430,18 @@ def must_show(
             template folders and catalogs decide the words.
         kind: The message kind.
         channel: ``"email"`` (checked in the text part and in the HTML) or ``"sms"``.
-        locale: The locale the message is written in (``email.locale``).
+        locale: The locale the message is written for (``email.format_locale``,
+            or ``email.locale``: the reader's country completes a bare language).
         context: The keyword arguments given to ``composer.email`` / ``composer.sms``.
 
     Returns:
         The requirements, in reading order: contact block last for emails.
     """
-    kind = str(kind.value if isinstance(kind, Kind) else kind)
-    ctx = _models(context)
-    fmt = formatter(composer, locale, ctx)
+    prepared = composer.context(kind, locale=locale, **context)
+    ctx, fmt = prepared.values, prepared.fmt
     if channel == "sms":
-        return _sms_items(composer, kind, ctx, fmt)
-    return _email_items(composer, kind, locale, ctx, fmt)
+        return _sms_items(composer, prepared.kind, ctx, fmt)
+    return _email_items(composer, prepared.kind, prepared.profile.catalog, ctx, fmt)
 
 
 def _missing(where: str, part: str, haystack: str, items: Iterable[Requirement]) -> list[Problem]:
@@ -482,7 +478,8 @@ def message_problems(
         Every problem found; an empty list when the message is right.
     """
     where = f"{message.kind} · {message.channel} · {message.locale}"
-    items = must_show(composer, message.kind, message.channel, message.locale, context)
+    locale = message.format_locale or message.locale
+    items = must_show(composer, message.kind, message.channel, locale, context)
     if isinstance(message, Sms):
         problems = _missing(where, "SMS", squash(message.body), items)
         if "\n" in message.body:

@@ -67,15 +67,8 @@ def idempotency_key(kind: str, subject: str, channel: Channel, recipient: str) -
     key, so a retried job finds the message it already stored.
     """
     raw = f"{kind}\x1f{subject}\x1f{channel}\x1f{recipient.lower()}"
-    digest = _KEY_HASH.copy()  # copying the set-up state costs less than setting it up
-    digest.update(raw.encode())
-    return digest.hexdigest()
-
-
-# BLAKE2b, 128 bits: as collision-proof here as SHA-256 cut to 32 digits, and
-# Python's own, which costs a cold OpenSSL call less per message. Only ever
-# copied, never updated: threads share it safely.
-_KEY_HASH = hashlib.blake2b(digest_size=16)
+    # BLAKE2b, 128 bits: as collision-proof here as SHA-256 cut to 32 digits.
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
 class Mailbox(Model):
@@ -112,6 +105,9 @@ class _Message(Model):
 
     kind: str
     locale: str
+    #: The Babel locale of the message's amounts, dates and numbers (``en_GB``,
+    #: ``de_CH``); ``locale`` is the catalog language it is written in.
+    format_locale: str | None = None
     purpose: Purpose = "transactional"
     idempotency_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{8,128}$")]
     created_at: AwareDatetime | None = None

@@ -47,30 +47,3 @@ def test_theme_and_direction_reach_the_inlined_styles() -> None:
         b = slow.email("delivery_check", **samples.context("delivery_check", locale))
         assert elements(a.html) == elements(b.html)
         assert "#0b6e4f" in a.html
-
-
-@pytest.fixture(scope="module")
-def unoptimised() -> Composer:
-    return Composer(samples.shop(), optimise=False)
-
-
-@pytest.mark.parametrize("locale", samples.LOCALES)
-@pytest.mark.parametrize("kind", KINDS)
-def test_optimised_output_is_byte_identical_to_the_reference(
-    composer: Composer, unoptimised: Composer, kind: str, locale: str
-) -> None:
-    for seed in (0, 3):
-        context = samples.context(kind, locale, seed=seed)
-        fast, slow = composer.email(kind, **context), unoptimised.email(kind, **context)
-        assert fast.html.encode() == slow.html.encode()
-        assert (fast.subject, fast.preheader, fast.text) == (
-            slow.subject,
-            slow.preheader,
-            slow.text,
-        )
-        assert composer.sms(kind, **context).body == unoptimised.sms(kind, **context).body
-    jpy = samples.jpy_order()
-    assert (
-        composer.email("order_confirmation", order=jpy).html
-        == unoptimised.email("order_confirmation", order=jpy).html
-    )

@@ -133,14 +133,13 @@ def test_crlf_in_headers_refused_before_anything_is_built(composer: Composer) ->
         samples.customer("fr", last_name="Dupont\nBcc: victim@example.com")
 
 
-@pytest.mark.parametrize("optimise", [True, False])
-def test_a_subject_with_a_control_character_is_refused(tmp_path: Path, optimise: bool) -> None:
+def test_a_subject_with_a_control_character_is_refused(tmp_path: Path) -> None:
     (tmp_path / "email").mkdir()
     (tmp_path / "email" / "account_created.txt").write_text(
         '{% extends "relationclient/email/account_created.txt" %}'
         "{% block subject %}Bienvenue\x07 {{ customer.first_name }}{% endblock %}"
     )
-    composer = Composer(samples.shop(), template_dirs=[tmp_path], optimise=optimise)
+    composer = Composer(samples.shop(), template_dirs=[tmp_path])
     with pytest.raises(rc.MessageError, match="subject"):
         composer.email("account_created", **samples.context("account_created"))
     # A control character a blank stands for (a line separator) is tidied away instead.
@@ -148,7 +147,7 @@ def test_a_subject_with_a_control_character_is_refused(tmp_path: Path, optimise:
         '{% extends "relationclient/email/account_created.txt" %}'
         "{% block subject %}Bienvenue\u2028{{ customer.first_name }}{% endblock %}"
     )
-    composer = Composer(samples.shop(), template_dirs=[tmp_path], optimise=optimise)
+    composer = Composer(samples.shop(), template_dirs=[tmp_path])
     email_ = composer.email("account_created", **samples.context("account_created"))
     assert email_.subject == f"Bienvenue {samples.customer().first_name}"
 

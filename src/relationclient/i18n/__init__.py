@@ -5,5 +5,15 @@ from .catalogs import negotiate_locale as negotiate_locale
 from .catalogs import translations as translations
 from .formatting import Formatter as Formatter
 from .formatting import is_rtl as is_rtl
+from .profile import LocaleProfile as LocaleProfile
+from .profile import locale_profile as locale_profile
 
-__all__ = ["SHIPPED_LOCALES", "Formatter", "is_rtl", "negotiate_locale", "translations"]
+__all__ = [
+    "SHIPPED_LOCALES",
+    "Formatter",
+    "LocaleProfile",
+    "is_rtl",
+    "locale_profile",
+    "negotiate_locale",
+    "translations",
+]

@@ -12,21 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from operator import itemgetter
+from functools import cached_property
 from typing import NamedTuple
 
 from ..models import Delay, Order, OrderLine, Promo, Shipment
-from ..models._types import cached_property
 from .formatting import Formatter
 
 __all__ = ["DelayView", "LineView", "OrderView", "PromoView", "ShipmentView", "TaxView"]
 
 
 class LineView(NamedTuple):
-    """One order line, formatted: name, variant, quantity, unit price, line total.
-
-    A named tuple: built by the thousand, it must cost little to make.
-    """
+    """One order line, formatted: name, variant, quantity, unit price, line total."""
 
     name: str
     variant: str | None
@@ -42,31 +38,11 @@ class TaxView(NamedTuple):
     amount: str
 
 
-# A named tuple's own constructor is a Python function; the tuple's is not.
-_new_tuple = tuple.__new__
-_quantity = itemgetter(LineView._fields.index("quantity"))
-
-
 def _lines(lines: Iterable[OrderLine], money: Callable[[Decimal], str]) -> list[LineView]:
-    views = []
-    for line in lines:
-        # A model keeps its fields, and its computed values once read, in its
-        # __dict__: reading them there skips the generic attribute hook that
-        # pydantic's __getattr__ puts on every read of a model's attribute.
-        fields = line.__dict__
-        quantity, price = fields["quantity"], fields["unit_price"]
-        line_total = fields.get("total")  # there once computed (by the order's sums)
-        if line_total is None:
-            line_total = line.total
-        unit = money(price)
-        # One article, most lines of most orders: the total is the unit price
-        # (the comparison covers a decimal context too narrow to multiply
-        # exactly), and equal amounts of one sign read the same.
-        total = unit if quantity == 1 and line_total == price else money(line_total)
-        views.append(
-            _new_tuple(LineView, (fields["name"], fields["variant"], quantity, unit, total))
-        )
-    return views
+    return [
+        LineView(line.name, line.variant, line.quantity, money(line.unit_price), money(line.total))
+        for line in lines
+    ]
 
 
 class OrderView:
@@ -75,26 +51,21 @@ class OrderView:
     def __init__(self, order: Order, fmt: Formatter) -> None:
         self.order = order
         self.fmt = fmt
-        # Read in the models' __dict__ (see _lines), once, for the templates'
-        # many reads of these: a view's attributes read fast.
-        fields, delivery = order.__dict__, order.delivery.__dict__
-        self.number: str = fields["number"]
-        self.tracking_url: str | None = fields["tracking_url"]
-        self.payment_method: str | None = fields["payment_method"]
-        self.prices_include_tax: bool = fields["prices_include_tax"]
+        self.number = order.number
+        self.tracking_url = order.tracking_url
+        self.payment_method = order.payment_method
+        self.prices_include_tax = order.prices_include_tax
         #: How the parcel travels, as the shop names it.
-        self.delivery_method: str = delivery["method"]
+        self.delivery_method = order.delivery.method
         #: The pickup point, for store or relay deliveries.
-        self.pickup_point: str | None = delivery["pickup_point"]
-        #: Formats a bare amount in the order's currency (for this message).
-        self.money = fmt.currency_for_message(fields["currency"])
+        self.pickup_point = order.delivery.pickup_point
+        #: Formats a bare amount in the order's currency.
+        self.money = fmt.currency(order.currency)
 
     @cached_property
     def item_count(self) -> int:
         """Number of articles."""
-        # Order.item_count, summed in C over the line views (which every order
-        # email builds) instead of reading each line model's quantity in Python.
-        return sum(map(_quantity, self.lines))
+        return self.order.item_count
 
     @cached_property
     def placed(self) -> str:
@@ -131,7 +102,7 @@ class OrderView:
     def taxes(self) -> list[TaxView]:
         """Tax per rate."""
         rate_text, money, taxes = self.fmt.rate, self.money, self.order.amounts.taxes
-        return [_new_tuple(TaxView, (rate_text(rate), money(tax))) for rate, tax in taxes]
+        return [TaxView(rate_text(rate), money(tax)) for rate, tax in taxes]
 
     @cached_property
     def total(self) -> str:

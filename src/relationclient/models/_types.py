@@ -10,10 +10,10 @@ import functools
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
-from typing import Annotated, Any, Self, TypeVar, cast, overload
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
 import email_validator
@@ -41,36 +41,9 @@ __all__ = [
     "Model",
     "SingleLine",
     "TimeZoneName",
-    "cached_property",
     "check_precision",
     "currency_precision",
 ]
-
-
-T = TypeVar("T")
-
-
-class cached_property(functools.cached_property[T]):
-    """``functools.cached_property`` without the lock Python 3.11 takes on every first read.
-
-    That lock is shared by every instance of the class (3.12 removed it) and
-    costs more than the totals and formatted amounts cached here. The values
-    are pure functions of an immutable instance: two threads reading one at
-    once would at worst both compute the same value.
-    """
-
-    @overload
-    def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
-    @overload
-    def __get__(self, instance: object, owner: type[Any] | None = None) -> T: ...
-    def __get__(self, instance: object | None, owner: type[Any] | None = None) -> Any:
-        if instance is None:
-            return self
-        name = self.attrname
-        if name is None:  # pragma: no cover - set by __set_name__ when the class is built
-            raise TypeError("cached_property used without __set_name__")
-        value = instance.__dict__[name] = self.func(instance)
-        return value
 
 
 class Model(BaseModel):
@@ -86,7 +59,7 @@ class Model(BaseModel):
         frozen=True,
         extra="forbid",
         str_strip_whitespace=True,
-        ignored_types=(cached_property,),
+        ignored_types=(functools.cached_property,),
     )
 
     @model_validator(mode="wrap")
@@ -231,68 +204,6 @@ def _finite(value: Decimal) -> Decimal:
 
 Amount = Annotated[Decimal, BeforeValidator(_decimal), AfterValidator(_finite)]
 """A ``Decimal``; strings and ints are read exactly, floats through their shortest repr."""
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def construct(cls: type[M], values: dict[str, Any], fields_set: set[str] | None = None) -> M:
-    """``cls.model_construct(**values)`` when ``values`` gives every field in order, for less.
-
-    pydantic's ``model_construct`` looks at aliases and defaults field by
-    field; with every field given, in the model's order, none of that applies
-    and the instance is ``values`` as its ``__dict__`` (adopted, not copied)
-    plus pydantic's bookkeeping, set as ``model_construct`` sets it
-    (``fields_set``: the fields counted as given, all by default). Nothing is
-    validated: the values must be trusted. Anything else goes to
-    ``model_construct`` itself.
-    """
-    fields = _plain.get(cls)
-    if fields is None:
-        fields = _plain[cls] = _plain_fields(cls)
-    if tuple(values) != fields:
-        return cls.model_construct(fields_set, **values)
-    instance: M = _new(cls)
-    _set_dict(instance, values)
-    _set_fields_set(instance, set(values) if fields_set is None else fields_set)
-    _set_extra(instance, None)
-    _set_private(instance, None)
-    return instance
-
-
-def _slot_setter(name: str) -> Callable[[Any, Any], None]:
-    """How to set BaseModel's slot ``name`` bypassing the model's ``__setattr__``.
-
-    The slot's own descriptor does it in one C call; ``object.__setattr__``
-    (what pydantic uses) finds that descriptor first, on every call.
-    """
-    descriptor = BaseModel.__dict__.get(name)
-    setter = getattr(descriptor, "__set__", None)
-    if setter is not None:
-        return cast(Callable[[Any, Any], None], setter)
-    return lambda instance, value: object.__setattr__(instance, name, value)
-
-
-_new = object.__new__
-_set_dict = _slot_setter("__dict__")
-_set_fields_set = _slot_setter("__pydantic_fields_set__")
-_set_extra = _slot_setter("__pydantic_extra__")
-_set_private = _slot_setter("__pydantic_private__")
-# Model class -> _plain_fields(class): a plain dictionary reads faster than a cache's wrapper.
-_plain: dict[type[BaseModel], tuple[str, ...]] = {}
-
-
-def _plain_fields(cls: type[BaseModel]) -> tuple[str, ...]:
-    """The field names of a model :func:`construct` can build directly, or ``()``."""
-    if (
-        cls.__new__ is not object.__new__
-        or cls.__pydantic_post_init__
-        or cls.__pydantic_root_model__
-        or cls.model_config.get("extra") == "allow"
-        or cls.__private_attributes__
-    ):
-        return ()
-    return tuple(cls.__pydantic_fields__)
 
 
 def check_precision(amount: Decimal, currency: str, field: str = "amount") -> None:

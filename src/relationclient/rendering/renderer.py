@@ -1,0 +1,160 @@
+"""The Renderer: Jinja environments per catalog language, and the one way templates render.
+
+A :class:`~relationclient.Composer` decides *what* a message says; its
+renderer owns *how* templates turn into text: one Jinja environment per
+catalog language (its gettext catalog installed new-style, the theme's
+stylesheet inlined into HTML templates as they load), shop template folders
+before the packaged templates, merchant-edited templates in Jinja's sandbox,
+and every Jinja error turned into a :class:`~relationclient.RenderError`
+naming the template. Rendering is Jinja's own: compiled templates, rendered
+through their public API.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..errors import RenderError
+from ..i18n import is_rtl, locale_profile, translations
+from .environment import build_environment, packaged_template_names, render_errors
+from .theme import Theme
+
+__all__ = ["Renderer"]
+
+
+class Renderer:
+    """Renders the templates of one shop, in any shipped catalog language.
+
+    Args:
+        theme: Colours, logo and fonts, rendered into the email stylesheet.
+        template_dirs: The shop's own template folders, searched before the
+            packaged templates (a shop template may ``{% extends
+            "relationclient/<name>" %}`` and override single blocks).
+        catalog_dirs: The shop's own gettext catalogs, tried before ours.
+        merchant_templates: Template sources (name → Jinja source) edited by a
+            merchant at run time; they replace packaged templates and render,
+            with everything else, in Jinja's immutable sandbox.
+        inline_css: Inline the stylesheet into HTML templates once, as they
+            load (default). ``False`` leaves the ``<style>`` element in place,
+            for a caller that inlines each finished message itself.
+    """
+
+    def __init__(
+        self,
+        *,
+        theme: Theme | None = None,
+        template_dirs: Sequence[str | Path] = (),
+        catalog_dirs: Sequence[str | Path] = (),
+        merchant_templates: Mapping[str, str] | None = None,
+        inline_css: bool = True,
+    ) -> None:
+        self.theme = theme or Theme()
+        # Absolute paths: catalogs are cached by folder, and a relative folder
+        # means another one after a change of working directory.
+        self.template_dirs = tuple(str(Path(d).resolve()) for d in template_dirs)
+        self.catalog_dirs = tuple(str(Path(d).resolve()) for d in catalog_dirs)
+        self.merchant_templates = dict(merchant_templates or {})
+        self.inline_css = inline_css
+        self._environments: dict[str, jinja2.Environment] = {}
+        self._lock = threading.Lock()
+
+    def with_merchant_templates(self, templates: Mapping[str, str]) -> Renderer:
+        """A renderer in which ``templates`` replace packaged ones, checked for syntax now.
+
+        Raises:
+            RenderError: A name is not a packaged template, or a source does not
+                compile (the error names the template and line).
+        """
+        known = set(packaged_template_names())
+        for name in templates:
+            if name not in known:
+                raise RenderError(
+                    f"{name!r} is not a template name; see Composer.template_names()",
+                    template=name,
+                )
+        renderer = Renderer(
+            theme=self.theme,
+            template_dirs=self.template_dirs,
+            catalog_dirs=self.catalog_dirs,
+            merchant_templates={**self.merchant_templates, **templates},
+            inline_css=self.inline_css,
+        )
+        # Any catalog will do to compile: syntax does not depend on the language.
+        env = renderer.environment("en")
+        for name in templates:
+            with render_errors(name):
+                env.get_template(name)
+        return renderer
+
+    def environment(self, catalog: str) -> jinja2.Environment:
+        """The Jinja environment of catalog language ``catalog``, made on first use."""
+        env = self._environments.get(catalog)
+        if env is None:
+            with self._lock:
+                env = self._environments.get(catalog)
+                if env is None:
+                    env = self._environments[catalog] = self._build(catalog)
+        return env
+
+    def _build(self, catalog: str) -> jinja2.Environment:
+        rtl = is_rtl(catalog)
+        style = {
+            "theme": self.theme,
+            "start": "right" if rtl else "left",
+            "end": "left" if rtl else "right",
+        }
+        return build_environment(
+            translations(catalog, self.catalog_dirs),
+            self.template_dirs,
+            self.merchant_templates or None,
+            style_context=style if self.inline_css else None,
+            colon=locale_profile(catalog, None, catalog).colon,
+        )
+
+    def has_template(self, name: str) -> bool:
+        """Whether ``name`` is a packaged, shop or merchant template."""
+        return (
+            name in self.merchant_templates
+            or name in packaged_template_names()
+            or any((Path(d) / name).is_file() for d in self.template_dirs)
+        )
+
+    def render(self, name: str, catalog: str, context: Mapping[str, Any]) -> str:
+        """Template ``name`` rendered whole in ``catalog``'s language."""
+        with render_errors(name):
+            return self.environment(catalog).get_template(name).render(context)
+
+    def render_with_blocks(
+        self, name: str, catalog: str, context: Mapping[str, Any], blocks: Sequence[str]
+    ) -> tuple[str, dict[str, str]]:
+        """Template ``name`` rendered whole, and some of its blocks alone, from one context.
+
+        The email text template carries the subject and preheader as blocks;
+        one context serves all three. Rendering the whole template first
+        registers the blocks of its parents, so a block a shop template only
+        inherits is found too.
+        """
+        with render_errors(name):
+            env = self.environment(catalog)
+            template = env.get_template(name)
+            ctx = template.new_context(dict(context))
+            try:
+                whole = env.concat(template.root_render_func(ctx))
+                parts = {}
+                for block in blocks:
+                    stack = ctx.blocks.get(block)
+                    if not stack:
+                        raise RenderError(
+                            f"template {name!r} has no block {block!r}", template=name
+                        )
+                    parts[block] = env.concat(stack[0](ctx))
+            except RenderError:
+                raise
+            except Exception:
+                env.handle_exception()
+            return str(whole), {block: str(text) for block, text in parts.items()}
