@@ -67,9 +67,7 @@ class Model(BaseModel):
     def _check_supplied_computed_fields(
         cls, data: Any, handler: ModelWrapValidatorHandler[Any]
     ) -> Any:
-        # The class attribute, not the model_computed_fields property: this runs
-        # on every validation of every model.
-        computed = cls.__pydantic_computed_fields__
+        computed = cls.model_computed_fields
         if not computed or not isinstance(data, dict) or not any(n in data for n in computed):
             return handler(data)
         supplied = {name: data[name] for name in computed if name in data}
