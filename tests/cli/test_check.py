@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from babel.dates import format_skeleton
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
+from babel.numbers import format_currency
 from click.testing import CliRunner
 
 from relationclient import Composer, samples
@@ -17,6 +20,7 @@ from relationclient.checks import (
     message_problems,
     must_show,
     run_checks,
+    shown,
     squash,
     visible_text,
 )
@@ -166,10 +170,16 @@ def test_check_fails_when_an_override_drops_the_totals(runner: CliRunner, tmp_pa
     # kinds are still right.
     assert set(found) == {"order_confirmation · email · fr", "order_confirmation · email · en"}
     french = found["order_confirmation · email · fr"]
-    assert "HTML lacks the order total: “1 365,20 €”" in french
-    assert "HTML lacks the subtotal: “1 373,30 €”" in french
-    assert "HTML lacks the shipping: “6,90 €”" in french
-    assert "HTML lacks the order total: “€1,365.20”" in found["order_confirmation · email · en"]
+    order = samples.order("fr")
+
+    def euros(amount: Decimal, locale: str) -> str:  # as Babel formats it, shown plainly
+        return shown(format_currency(amount, "EUR", locale=locale))
+
+    assert f"HTML lacks the order total: {euros(order.total.amount, 'fr_FR')}" in french
+    assert f"HTML lacks the subtotal: {euros(order.subtotal.amount, 'fr_FR')}" in french
+    assert f"HTML lacks the shipping: {euros(order.shipping_price, 'fr_FR')}" in french
+    english = found["order_confirmation · email · en"]
+    assert f"HTML lacks the order total: {euros(order.total.amount, 'en_GB')}" in english
     assert all(line.startswith("HTML ") for line in french)
 
 
@@ -250,10 +260,12 @@ def test_must_show_formats_for_the_reader() -> None:
     items = must_show(
         composer, "order_confirmation", "email", "en", samples.context("order_confirmation", "en")
     )
-    assert Requirement("order total", "€1,365.20") in items
+    total = samples.order("en").total.amount
+    assert Requirement("order total", format_currency(total, "EUR", locale="en_GB")) in items
     assert Requirement("withdrawal right", "Your right of withdrawal") in items
     sms = must_show(composer, "order_delayed", "sms", "de", samples.context("order_delayed", "de"))
-    assert Requirement("new delivery date", "30. November") in sms
+    new_date = format_skeleton("MMMMd", samples.delay().new_date, locale="de_DE")
+    assert Requirement("new delivery date", new_date) in sms
 
 
 def test_promo_code_must_not_reach_a_customer_without_consent() -> None:
