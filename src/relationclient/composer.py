@@ -14,7 +14,6 @@ words to its :class:`~relationclient.rendering.renderer.Renderer`.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from .phones import can_receive_sms
 from .rendering.environment import packaged_template_names
 from .rendering.inline import inline_css
 from .rendering.renderer import Renderer
+from .rendering.text import one_line, tidy_text
 from .rendering.theme import Theme
 from .sms import transliterate
 
@@ -328,7 +328,7 @@ class Composer:
         text, blocks = self.renderer.render_with_blocks(
             f"email/{kind}.txt", catalog, values, ("subject", "preheader")
         )
-        subject, preheader = _one_line(blocks["subject"]), _one_line(blocks["preheader"])
+        subject, preheader = one_line(blocks["subject"]), one_line(blocks["preheader"])
         values.update(subject=subject, preheader=preheader)
         html = self.renderer.render(f"email/{kind}.html", catalog, values)
         if self.css_inlining == "message":
@@ -356,7 +356,7 @@ class Composer:
                 subject=subject,
                 preheader=preheader,
                 html=html,
-                text=_tidy_text(text),
+                text=tidy_text(text),
                 headers=headers,
             )
         except ValidationError as exc:
@@ -373,10 +373,7 @@ class Composer:
                 f"{kind} SMS: customer.phone {customer.phone} is not a mobile number "
                 "and cannot receive SMS"
             )
-        # One line, single spaces. str.split() also splits on the no-break
-        # spaces Babel puts in "1 365,20 €": an SMS has no line to keep whole,
-        # and a plain space keeps French amounts in GSM-7.
-        body = _one_line(self.renderer.render(f"sms/{kind}.txt", ctx.profile.catalog, ctx.values))
+        body = one_line(self.renderer.render(f"sms/{kind}.txt", ctx.profile.catalog, ctx.values))
         if not body:
             raise MessageError(f"{kind} SMS: the template rendered an empty body")
         if self.transliterate_sms:
@@ -413,17 +410,3 @@ class Composer:
             warnings.warn(message, HtmlSizeWarning, stacklevel=3)
         else:
             raise MessageError(message)
-
-
-def _one_line(text: str) -> str:
-    """Every run of blanks (no-break spaces and newlines included) one space, none at the ends."""
-    return " ".join(text.split())
-
-
-_BLANKS = re.compile(r"\n{3,}")
-
-
-def _tidy_text(text: str) -> str:
-    """Lines without trailing blanks, at most one empty line in a row, one final newline."""
-    body = "\n".join(line.rstrip() for line in text.strip("\n").split("\n"))
-    return _BLANKS.sub("\n\n", body) + "\n"
