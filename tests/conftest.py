@@ -1,9 +1,15 @@
-"""Shared fixtures: the sample data of :mod:`relationclient.samples`, built fresh per test."""
+"""Shared fixtures: the sample data of :mod:`relationclient.samples`, built fresh per test.
+
+Also the services the examples need (see :mod:`tests.services` for how they are
+found, and for ``RELATIONCLIENT_REQUIRE_SERVICES``).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +22,28 @@ with warnings.catch_warnings(), contextlib.suppress(ImportError):
     import hypothesis.extra._patching  # noqa: F401
 
 from relationclient import Customer, Delay, Order, Promo, Shipment, Shop, samples
+
+from .services import require
+
+# The scripts of examples/ that start a server of their own (run one by one by
+# tests/docs/test_examples.py, parametrized by ``script``), and which one.
+EXAMPLE_SERVICES = {"outbox_celery.py": "redis"}
+
+
+@pytest.fixture(autouse=True)
+def _example_services(request: pytest.FixtureRequest) -> None:
+    """Skip (or fail) an example's run when the server it starts is missing.
+
+    The example looks the program up on the PATH, so the one found here (maybe
+    through an override variable) goes first on the PATH the example inherits.
+    """
+    callspec = getattr(request.node, "callspec", None)
+    script = callspec.params.get("script") if callspec is not None else None
+    if not isinstance(script, Path) or script.name not in EXAMPLE_SERVICES:
+        return
+    program = require(EXAMPLE_SERVICES[script.name])
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("PATH", os.pathsep.join([str(program.parent), os.environ.get("PATH", "")]))
 
 
 @pytest.fixture

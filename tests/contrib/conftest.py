@@ -1,7 +1,9 @@
 """Fixtures of the Celery tests: a real Redis server, a loopback SMTP server, a real worker.
 
-Nothing is mocked: ``redis_url`` starts Debian's ``redis-server`` on a free
-loopback port in a temporary directory (no persistence), and ``start_worker``
+Nothing is mocked: ``redis_url`` starts ``redis-server`` (looked up on the PATH,
+see :mod:`tests.services`) on a free loopback port in a temporary directory (no
+persistence); without it the tests that need it skip, naming Debian's package
+``redis-server`` (they fail under ``RELATIONCLIENT_REQUIRE_SERVICES=1``). ``start_worker``
 runs ``python -m celery -A shop_tasks worker`` as a separate process configured
 by environment variables, as a shop would run it.
 """
@@ -9,7 +11,6 @@ by environment variables, as a shop would run it.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,9 +20,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
+from ..services import require, require_module
 from ..transports.smtp_server import SMTPServer
+
+# The celery extra (part of the test extra); without it this folder skips, naming it.
+require_module("celery", "celery")
+redis = require_module("redis", "celery")
 
 HERE = Path(__file__).resolve().parent
 READY = "ready."
@@ -42,17 +47,11 @@ def _fail_with_log(what: str, log: Path) -> None:
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis server on 127.0.0.1 for this module: its ``redis://`` URL."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail(
-            "redis-server is not installed: the Celery tests run a real Redis broker. "
-            "Install Debian's package: apt-get install redis-server (.ci/run does it).",
-            pytrace=False,
-        )
+    binary = require("redis")
     directory = tmp_path_factory.mktemp("redis")
     log = directory / "redis.log"
     port = free_port()
-    command = [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(directory)]
+    command = [str(binary), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(directory)]
     command += ["--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", str(log)]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
     client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1)

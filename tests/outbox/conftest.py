@@ -1,14 +1,18 @@
 """Fixtures of the outbox tests: a real PostgreSQL server, fresh databases, a clock we move.
 
-The PostgreSQL server is Debian's, started here in a temporary directory on
-127.0.0.1 and a free port (trust authentication), once per test session, and
-stopped at the end. ``outbox_url`` runs each test against SQLite and PostgreSQL.
+The PostgreSQL server binaries are looked up (:func:`tests.services.postgres_bindir`:
+``initdb`` on the PATH, ``pg_config``, Debian's postgresql-common); the server is
+started here in a temporary directory on 127.0.0.1 and a free port (trust
+authentication), once per test session, and stopped at the end. ``outbox_url``
+runs each test against SQLite and PostgreSQL; without PostgreSQL the
+PostgreSQL half skips, naming Debian's package (it fails under
+``RELATIONCLIENT_REQUIRE_SERVICES=1``).
 """
 
 from __future__ import annotations
 
 import os
-import re
+import pwd
 import shutil
 import socket
 import sqlite3
@@ -21,14 +25,16 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from relationclient.outbox import NO_QUIET_HOURS, Outbox
 
+from ..services import require, require_module, unavailable
 from ..transports.smtp_server import SMTPServer
 
-POSTGRES_PACKAGE = "postgresql"
+# The postgres extra (part of the test extra). test_outbox.py imports psycopg on
+# its own, so without it this whole folder skips, naming the extra.
+psycopg = require_module("psycopg", "postgres")
 
 
 def free_port() -> int:
@@ -36,23 +42,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def postgres_bindir() -> Path:
-    """The newest ``/usr/lib/postgresql/<version>/bin`` with initdb and pg_ctl; fails if none."""
-    found = [
-        path.parent
-        for path in Path("/usr/lib/postgresql").glob("*/bin/initdb")
-        if (path.parent / "pg_ctl").exists()
-    ]
-    if not found:
-        pytest.fail(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found under "
-            f"/usr/lib/postgresql/*/bin: install Debian's package "
-            f"'{POSTGRES_PACKAGE}' (apt-get install {POSTGRES_PACKAGE}); .ci/run does it",
-            pytrace=False,
-        )
-    return max(found, key=lambda p: [int(n) for n in re.findall(r"\d+", p.parent.name)])
 
 
 @dataclass
@@ -81,21 +70,23 @@ class PostgresServer:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A PostgreSQL server of our own on 127.0.0.1, for the whole session."""
-    bindir = postgres_bindir()
+    bindir = require("postgresql")
     prefix: list[str] = []
-    base = Path(tempfile.mkdtemp(prefix="relationclient-pg-"))
-    if os.geteuid() == 0:  # the server refuses to run as root: hand the cluster to postgres
+    as_root = os.geteuid() == 0  # the server refuses to run as root: hand it to postgres
+    if as_root:
         if shutil.which("runuser") is None:
             pytest.fail("running as root, runuser (util-linux) is needed to start PostgreSQL")
         try:
-            shutil.chown(base, "postgres", "postgres")
-        except LookupError:
-            pytest.fail(
-                f"running as root and there is no 'postgres' user: install Debian's "
-                f"'{POSTGRES_PACKAGE}' package, which creates it",
-                pytrace=False,
+            pwd.getpwnam("postgres")
+        except KeyError:
+            unavailable(
+                "running as root and there is no 'postgres' user to run the server as: "
+                "install Debian's package (apt-get install postgresql), which creates it"
             )
         prefix = ["runuser", "-u", "postgres", "--"]
+    base = Path(tempfile.mkdtemp(prefix="relationclient-pg-"))
+    if as_root:
+        shutil.chown(base, "postgres", "postgres")
     data, log = base / "data", base / "server.log"
 
     def run(*args: str) -> None:

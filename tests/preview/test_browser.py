@@ -1,9 +1,12 @@
-"""The preview page in a real browser: Debian's Chromium, headless, driven by Playwright.
+"""The preview page in a real browser: the system's Chromium, headless, driven by Playwright.
 
 Every email must fit a 375 px phone screen without horizontal scrolling, Arabic
 must be laid out right to left, and the grid must list every kind × locale ×
 channel. Screenshots land in ``test-artifacts/preview/`` for people to look at.
-Playwright never downloads a browser here: it drives the system's Chromium.
+Playwright never downloads a browser here: it drives the Chromium found on the
+PATH (or named by ``RELATIONCLIENT_CHROMIUM``, see :mod:`tests.services`); without
+one these tests skip, naming Debian's package ``chromium`` (they fail under
+``RELATIONCLIENT_REQUIRE_SERVICES=1``).
 """
 
 from __future__ import annotations
@@ -12,14 +15,21 @@ import itertools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
 from relationclient import Kind, samples
 from relationclient.preview import PreviewServer
 
-CHROMIUM = Path("/usr/bin/chromium")
+from ..services import require, require_module
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page, Route
+
+# Playwright comes with the test extra; without it this module skips, naming the extra.
+sync_playwright = require_module("playwright.sync_api").sync_playwright
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -50,16 +60,10 @@ def preview_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"no Chromium at {CHROMIUM}: install Debian's `chromium` package "
-            "(apt-get install chromium; .ci/run does it). Playwright's own browser "
-            "downloads are not used.",
-            pytrace=False,
-        )
+    chromium = require("chromium")  # Playwright's own browser downloads are not used
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True
         )
         yield launched
         launched.close()
