@@ -1,20 +1,21 @@
 """Regenerate the email pictures in ``docs/_static/screenshots/`` (a maintainer's tool).
 
 Runs ``relationclient demo`` into a temporary folder, then photographs the
-French HTML email of every kind with headless Chromium (Debian's
-``/usr/bin/chromium``, driven by Playwright), 600 px wide, the whole page.
+French HTML email of every kind with headless Chromium (Debian's ``chromium``
+package, found on the PATH, driven by Playwright), 600 px wide, the whole page.
 
 The sample shop's logo URL points at a site that does not exist, so requests
 for it are answered with a small local wordmark; nothing else is fetched.
 
 Usage::
 
-    python docs/_tools/make_screenshots.py [--chromium /usr/bin/chromium]
+    python docs/_tools/make_screenshots.py [--chromium PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,8 +37,13 @@ LOGO = (
 def main() -> int:
     """Render the demo and write one PNG per kind."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromium", help="the browser (default: chromium on the PATH)")
     args = parser.parse_args()
+    browser_path = args.chromium or next(
+        filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None
+    )
+    if browser_path is None:
+        parser.error("no Chromium found on the PATH: apt-get install chromium, or pass --chromium")
     OUT.mkdir(parents=True, exist_ok=True)
     logo_url = samples.shop().logo_url
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,7 +60,7 @@ def main() -> int:
 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=args.chromium,
+                executable_path=browser_path,
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
             )
             page = browser.new_page(viewport={"width": 600, "height": 800})
