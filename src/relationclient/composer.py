@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import MessageError, RenderError
 from .i18n import Formatter, LocaleProfile, locale_profile, negotiate_locale
@@ -30,6 +31,7 @@ from .i18n.catalogs import SHIPPED_LOCALES
 from .i18n.views import DelayView, OrderView, PromoView, ShipmentView
 from .messages import Email, Kind, Mailbox, Purpose, Sms, idempotency_key
 from .models import Customer, Delay, Order, Promo, Shipment, Shop
+from .models._types import HttpUrl
 from .phones import can_receive_sms
 from .rendering.environment import packaged_template_names
 from .rendering.inline import inline_css
@@ -50,6 +52,9 @@ _CONTEXT_TYPES: dict[str, type[BaseModel]] = {
     "delay": Delay,
     "promo": Promo,
 }
+#: Every URL a template shows is an absolute https URL (http for loopback hosts).
+_URL: TypeAdapter[str] = TypeAdapter(HttpUrl)
+
 _REQUIRED: dict[str, tuple[str, ...]] = {
     Kind.ACCOUNT_CREATED: ("customer", "login_url"),
     Kind.ORDER_CONFIRMATION: ("order",),
@@ -110,6 +115,9 @@ class Composer:
             other brace raises :class:`ValueError` here; write ``{{`` for a
             literal one), or a callable taking the customer. Default:
             ``<shop.website>/unsubscribe?email=<email>``.
+        max_sms_segments: The most segments an SMS may cost (default 4); a
+            longer one is a :class:`RenderError` naming the kind, locale and
+            count — never a thousand-segment bill from an oversized name.
         css_inlining: ``"template"`` (default) inlines the stylesheet into each
             HTML template once, when it loads; ``"message"`` runs premailer on
             every finished message instead — for shop stylesheets whose
@@ -129,6 +137,7 @@ class Composer:
         oversize: str = "error",
         unsubscribe_url: UnsubscribeURL = None,
         css_inlining: str = "template",
+        max_sms_segments: int = 4,
     ) -> None:
         if not isinstance(shop, Shop):
             shop = Shop.model_validate(shop)
@@ -136,6 +145,8 @@ class Composer:
             raise ValueError("oversize must be 'error' or 'warn'")
         if css_inlining not in ("template", "message"):
             raise ValueError("css_inlining must be 'template' or 'message'")
+        if max_sms_segments < 1:
+            raise ValueError("max_sms_segments must be at least 1")
         if isinstance(unsubscribe_url, str):
             try:
                 unsubscribe_url.format(email="", customer_id="")
@@ -152,6 +163,7 @@ class Composer:
         self.oversize = oversize
         self.unsubscribe_url = unsubscribe_url
         self.css_inlining = css_inlining
+        self.max_sms_segments = max_sms_segments
         self.renderer = Renderer(
             theme=theme,
             template_dirs=template_dirs,
@@ -175,6 +187,11 @@ class Composer:
     def catalog_dirs(self) -> tuple[str, ...]:
         """The shop's catalog folders, as absolute paths."""
         return self.renderer.catalog_dirs
+
+    @property
+    def shop_id(self) -> str:
+        """The shop's identity in idempotency keys (:attr:`Shop.id`)."""
+        return self.shop.id or ""
 
     @property
     def locales(self) -> tuple[str, ...]:
@@ -239,6 +256,13 @@ class Composer:
         if missing:
             raise RenderError(f"{kind} needs {', '.join(f'{n}=…' for n in missing)} to render")
         values = dict(given)
+        for name, value in given.items():
+            if name.endswith("_url") and value is not None:
+                try:
+                    values[name] = _URL.validate_python(value)
+                except ValidationError as exc:
+                    reason = exc.errors()[0]["msg"]
+                    raise RenderError(f"{kind}: {name} is refused: {reason}") from exc
         for name, model in _CONTEXT_TYPES.items():
             value = values.get(name)
             if value is not None and not isinstance(value, model):
@@ -265,6 +289,14 @@ class Composer:
             rtl=profile.rtl,
         )
         promo: Promo | None = values.get("promo")
+        if promo is not None and promo.expires_on is not None:
+            today = datetime.now(ZoneInfo(self.shop.timezone)).date()
+            if promo.expires_on < today:
+                raise RenderError(
+                    f"{kind}: promo {promo.code} expired on {promo.expires_on.isoformat()} "
+                    f"(today is {today.isoformat()} in {self.shop.timezone}): an expired "
+                    "offer is never shown as live; leave promo out or give a current one"
+                )
         show_promo = promo is not None and customer.marketing_consent
         purpose: Purpose = "marketing" if show_promo else "transactional"
         values.update(
@@ -315,7 +347,9 @@ class Composer:
         if shipment is not None:
             return f"{shipment.order.number}/{shipment.carrier_name}/{shipment.tracking_number}"
         if order is not None and delay is not None:
-            return f"{order.number}/{delay.new_date.isoformat()}"
+            if delay.id is not None:
+                return f"{order.number}/delay/{delay.id}"
+            return f"{order.number}/delay/{delay.previous_date}/{delay.new_date}/{delay.reason}"
         if order is not None:
             return order.number
         return ctx.customer.id or ctx.customer.email
@@ -347,9 +381,14 @@ class Composer:
                 locale=catalog,
                 format_locale=ctx.profile.format_locale,
                 purpose=ctx.purpose,
-                idempotency_key=idempotency_key(kind, self._event(ctx), "email", customer.email),
+                idempotency_key=idempotency_key(
+                    kind, self._event(ctx), "email", customer.email, shop_id=self.shop_id
+                ),
                 created_at=datetime.now(UTC),
                 timezone=customer.timezone or self.shop.timezone,
+                shop_id=self.shop_id,
+                shop_country=self.shop.country,
+                shop_timezone=self.shop.timezone,
                 to=Mailbox(address=customer.email, name=customer.full_name),
                 sender=self._sender,
                 reply_to=self._reply_to,
@@ -383,7 +422,7 @@ class Composer:
             # mark makes phones lay the whole message out right to left.
             body = "\u200f" + body
         try:
-            return Sms(
+            sms = Sms(
                 to=customer.phone,
                 sender=self.shop.sender or self.shop.name,
                 body=body,
@@ -391,12 +430,24 @@ class Composer:
                 locale=ctx.profile.catalog,
                 format_locale=ctx.profile.format_locale,
                 purpose=ctx.purpose,
-                idempotency_key=idempotency_key(kind, self._event(ctx), "sms", customer.phone),
+                idempotency_key=idempotency_key(
+                    kind, self._event(ctx), "sms", customer.phone, shop_id=self.shop_id
+                ),
                 created_at=datetime.now(UTC),
                 timezone=customer.timezone or self.shop.timezone,
+                shop_id=self.shop_id,
+                shop_country=self.shop.country,
+                shop_timezone=self.shop.timezone,
             )
         except ValidationError as exc:
             raise MessageError(f"{kind} SMS cannot be sent as rendered: {exc}") from exc
+        if sms.segments > self.max_sms_segments:
+            raise RenderError(
+                f"{kind} SMS in {sms.locale} would cost {sms.segments} segments "
+                f"({sms.encoding}), over the budget of {self.max_sms_segments} "
+                "(Composer(max_sms_segments=...)): shorten the data it shows"
+            )
+        return sms
 
     def _check_size(self, html: str, kind: str) -> None:
         size = len(html.encode())

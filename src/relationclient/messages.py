@@ -29,7 +29,16 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .models._types import EmailAddress, Model, SingleLine, TimeZoneName
+from .models._types import (
+    CONTROL_CHARACTERS,
+    SENDER_ID,
+    CountryCode,
+    EmailAddress,
+    Identifier,
+    Model,
+    SingleLine,
+    TimeZoneName,
+)
 from .phones import can_receive_sms, parse_phone
 from .sms import Encoding, analyse
 
@@ -59,14 +68,18 @@ Purpose = Literal["transactional", "marketing"]
 Channel = Literal["email", "sms"]
 
 
-def idempotency_key(kind: str, subject: str, channel: Channel, recipient: str) -> str:
-    """A deterministic key for one event sent once to one recipient on one channel.
+def idempotency_key(
+    kind: str, subject: str, channel: Channel, recipient: str, *, shop_id: str = ""
+) -> str:
+    """A deterministic key for one event of one shop, sent once to one recipient on one channel.
 
     ``subject`` identifies what the event is about: an order number, a shipment's
-    tracking number, a customer id. The same four inputs always give the same
-    key, so a retried job finds the message it already stored.
+    tracking number, a refund's id. ``shop_id`` (:attr:`Shop.id`) keeps two
+    shops sharing one outbox apart: their order #1001 are two events. The same
+    inputs always give the same key, so a retried job finds the message it
+    already stored.
     """
-    raw = f"{kind}\x1f{subject}\x1f{channel}\x1f{recipient.lower()}"
+    raw = f"{shop_id}\x1f{kind}\x1f{subject}\x1f{channel}\x1f{recipient.lower()}"
     # BLAKE2b, 128 bits: as collision-proof here as SHA-256 cut to 32 digits.
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
@@ -112,6 +125,12 @@ class _Message(Model):
     idempotency_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{8,128}$")]
     created_at: AwareDatetime | None = None
     timezone: TimeZoneName | None = None
+    #: What the outbox must know of the shop that sends it: its identity (for
+    #: per-shop suppression lists), its country (public holidays of quiet
+    #: hours) and its zone (for a recipient whose own is unknown).
+    shop_id: Identifier | None = None
+    shop_country: CountryCode | None = None
+    shop_timezone: TimeZoneName | None = None
 
 
 class Email(_Message):
@@ -224,6 +243,30 @@ class Sms(_Message):
     to: str
     sender: str
     body: Annotated[str, Field(min_length=1)]
+
+    @field_validator("sender")
+    @classmethod
+    def _sender_id(cls, value: str) -> str:
+        if CONTROL_CHARACTERS.search(value):
+            raise PydanticCustomError(
+                "sms_sender", "sender must be one line without control characters (CR, LF…)"
+            )
+        if value.startswith("+"):
+            try:
+                if parse_phone(value) == value:
+                    return value
+            except ValueError:
+                pass
+        elif value.isdigit() and 3 <= len(value) <= 15:
+            return value  # a short number (36111) or a national one
+        elif SENDER_ID.fullmatch(value) and any(c.isalpha() for c in value):
+            return value
+        raise PydanticCustomError(
+            "sms_sender",
+            "sender '{value}' must be 1 to 11 ASCII letters, digits or spaces with a letter "
+            "(an alphanumeric sender id), an E.164 number or a short number",
+            {"value": value[:40]},
+        )
 
     @field_validator("to")
     @classmethod

@@ -384,9 +384,20 @@ def delay(reason: DelayReason = DelayReason.STOCK_SHORTAGE) -> Delay:
     return Delay(reason=reason, previous_date=date(2026, 11, 25), new_date=date(2026, 11, 30))
 
 
+def _valid_until(months: int) -> date:
+    """The last day of the month ``months`` after this one: sample offers stay current.
+
+    An expired promo is refused at render time, so a sample offer with a fixed
+    date would stop rendering the day after it.
+    """
+    today = date.today()
+    years, month = divmod(today.month + months, 12)  # the month after the last one, 0-based
+    return date(today.year + years, month + 1, 1) - timedelta(days=1)
+
+
 def promo() -> Promo:
-    """Ten percent off the next order, valid until the end of the year."""
-    return Promo(code="MERCI10", percent_off=Decimal(10), expires_on=date(2026, 12, 31))
+    """Ten percent off the next order, valid until the end of next month."""
+    return Promo(code="MERCI10", percent_off=Decimal(10), expires_on=_valid_until(1))
 
 
 def amount_promo() -> Promo:
@@ -395,7 +406,7 @@ def amount_promo() -> Promo:
         code="RETOUR15",
         amount_off=Money(amount=Decimal(15), currency="EUR"),
         minimum_order=Money(amount=Decimal(80), currency="EUR"),
-        expires_on=date(2027, 1, 31),
+        expires_on=_valid_until(2),
     )
 
 

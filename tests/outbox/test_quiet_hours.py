@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import relationclient as rc
 from relationclient import ConfigurationError, samples
 from relationclient.composer import Composer
 from relationclient.messages import Email, Sms
@@ -74,8 +75,11 @@ def transactional_sms(composer: Composer) -> Sms:
     return sms
 
 
-def sms_to(number: str, timezone: str | None = None) -> Sms:
-    """A marketing SMS built directly, with the recipient's zone given or left unknown."""
+def sms_to(number: str, timezone: str | None = None, **shop: str) -> Sms:
+    """A marketing SMS built directly, with the recipient's zone given or left unknown.
+
+    ``shop``: what the composer would say of the shop (``shop_country``, ``shop_timezone``).
+    """
     return Sms(
         to=number,
         sender="MaisonLum",
@@ -85,6 +89,7 @@ def sms_to(number: str, timezone: str | None = None) -> Sms:
         purpose="marketing",
         idempotency_key="promo-weekend-0001",
         timezone=timezone,
+        **shop,  # type: ignore[arg-type]
     )
 
 
@@ -199,10 +204,20 @@ def test_sundays_allowed_when_configured(promo_sms: Sms) -> None:
     assert policy.hold_until(promo_sms, paris(2025, 7, 14, 10, 0)) == paris(2025, 7, 15, 8, 0)
 
 
-def test_holidays_ignored_when_no_country(promo_sms: Sms) -> None:
-    policy = QuietHours(holiday_country=None)
+def test_holidays_ignored_when_told(promo_sms: Sms) -> None:
+    policy = QuietHours(observe_holidays=False)
     assert policy.hold_until(promo_sms, paris(2025, 7, 14, 10, 0)) is None
     assert policy.hold_until(promo_sms, paris(2025, 7, 13, 10, 0)) == paris(2025, 7, 14, 8, 0)
+
+
+def test_holidays_are_the_shops_countrys(promo_sms: Sms) -> None:
+    # The composer tells the outbox which shop sends: no country is assumed.
+    assert promo_sms.shop_country == "FR"
+    assert promo_sms.shop_id == samples.shop().id
+    bastille_day = paris(2025, 7, 14, 10, 0)
+    assert DEFAULT_QUIET_HOURS.hold_until(promo_sms, bastille_day) == paris(2025, 7, 15, 8, 0)
+    unknown = promo_sms.model_copy(update={"shop_country": None})
+    assert DEFAULT_QUIET_HOURS.hold_until(unknown, bastille_day) is None
 
 
 def test_alsace_moselle_subdivision_adds_good_friday(promo_sms: Sms) -> None:
@@ -218,7 +233,37 @@ def test_another_countrys_holidays() -> None:
     policy = QuietHours(holiday_country="DE")
     unity_day = at("Europe/Berlin", 2025, 10, 3, 10, 0)
     assert policy.hold_until(berlin, unity_day) == at("Europe/Berlin", 2025, 10, 4, 8, 0)
-    assert DEFAULT_QUIET_HOURS.hold_until(berlin, unity_day) is None
+    assert DEFAULT_QUIET_HOURS.hold_until(berlin, unity_day) is None  # no shop country said
+
+
+def test_a_german_shops_marketing_sms_waits_over_a_german_holiday() -> None:
+    shop = samples.shop().model_copy(
+        update={
+            "id": "kerzenhaus.de",
+            "address": rc.Address(
+                line1="Torstraße 12", postal_code="10119", city="Berlin", country="DE"
+            ),
+            "phone": "+493012345678",
+            "timezone": "Europe/Berlin",
+        }
+    )
+    shop = rc.Shop.model_validate(shop.model_dump())
+    customer = samples.customer("de", timezone=None, phone="+4915123456789", country="DE")
+    sms = Composer(shop).sms(
+        "delivery_check",
+        order=samples.order("de", customer=customer),
+        promo=samples.promo(),
+        review_url=samples.REVIEW_URL,
+    )
+    assert (sms.purpose, sms.shop_country, sms.shop_timezone) == (
+        "marketing",
+        "DE",
+        "Europe/Berlin",
+    )
+    unity_day = at("Europe/Berlin", 2025, 10, 3, 10, 0)  # not a French holiday
+    assert DEFAULT_QUIET_HOURS.hold_until(sms, unity_day) == at("Europe/Berlin", 2025, 10, 4, 8, 0)
+    bastille_day = at("Europe/Berlin", 2025, 7, 14, 10, 0)  # not a German one
+    assert DEFAULT_QUIET_HOURS.hold_until(sms, bastille_day) is None
 
 
 @pytest.mark.parametrize(
@@ -232,8 +277,8 @@ def test_another_countrys_holidays() -> None:
         ({"channels": frozenset({"fax"})}, "channels"),
         ({"default_timezone": "Europe/Lutece"}, "IANA"),
         ({"holiday_country": "ZZ"}, "ZZ"),
-        ({"holiday_subdivision": "99"}, "99"),
-        ({"zone_subdivisions": {"Europe/Paris": "XX"}}, "XX"),
+        ({"holiday_country": "FR", "holiday_subdivision": "99"}, "99"),
+        ({"holiday_country": "FR", "zone_subdivisions": {"Europe/Paris": "XX"}}, "XX"),
     ],
 )
 def test_bad_policy_is_refused(options: dict[str, object], match: str) -> None:
@@ -251,7 +296,7 @@ def test_policies_are_immutable_hashable_and_picklable() -> None:
     mapping["Europe/Paris"] = "XX"  # the policy kept a copy
     assert moselle.weekdays == frozenset(range(5))
     assert pickle.loads(pickle.dumps(moselle)) == moselle
-    assert moselle.is_open_day(date(2025, 4, 18), "Europe/Paris") is False  # Good Friday
+    assert moselle.is_open_day(date(2025, 4, 18), "Europe/Paris", "FR") is False  # Good Friday
 
 
 # -- overseas France -------------------------------------------------------------------------
@@ -303,7 +348,7 @@ def test_overseas_abolition_of_slavery_days(promo_sms: Sms, zone: str, holiday: 
 
 # -- the zone of the phone number -------------------------------------------------------------
 def test_zone_from_the_phone_number_when_the_message_has_none() -> None:
-    martinique = sms_to("+596696123456")
+    martinique = sms_to("+596696123456", shop_country="FR")
     assert DEFAULT_QUIET_HOURS.recipient_zone(martinique) == MARTINIQUE
     now = at(MARTINIQUE, 2025, 5, 21, 7, 30)
     assert DEFAULT_QUIET_HOURS.hold_until(martinique, now) == at(MARTINIQUE, 2025, 5, 21, 8, 0)
@@ -324,16 +369,24 @@ def test_the_messages_zone_wins_over_the_phone_number() -> None:
         ("+33612345678", "Europe/Paris"),
         ("+594694123456", "America/Cayenne"),
         ("+14155550123", "America/Los_Angeles"),
-        ("+262692123456", "Europe/Paris"),  # Réunion or Mayotte: ambiguous, policy default
+        ("+262692123456", "Europe/Paris"),  # Réunion or Mayotte: ambiguous, the shop's zone
         ("+447911123456", "Europe/Paris"),  # London, Jersey, Guernsey, Man: ambiguous
     ],
 )
 def test_phone_number_zones(number: str, zone: str) -> None:
-    assert DEFAULT_QUIET_HOURS.recipient_zone(sms_to(number)) == ZoneInfo(zone)
+    sms = sms_to(number, shop_timezone="Europe/Paris")
+    assert DEFAULT_QUIET_HOURS.recipient_zone(sms) == ZoneInfo(zone)
+
+
+def test_without_any_zone_the_policy_default_then_utc() -> None:
+    ambiguous = sms_to("+262692123456")
+    assert DEFAULT_QUIET_HOURS.recipient_zone(ambiguous) == ZoneInfo("UTC")
+    policy = QuietHours(default_timezone="Indian/Reunion")
+    assert policy.recipient_zone(ambiguous) == ZoneInfo("Indian/Reunion")
 
 
 def test_email_without_zone_uses_the_policy_default(promo_email: Email) -> None:
-    email = promo_email.model_copy(update={"timezone": None})
+    email = promo_email.model_copy(update={"timezone": None, "shop_timezone": None})
     policy = QuietHours(channels=frozenset({"email"}), default_timezone="America/Martinique")
     assert policy.recipient_zone(email) == MARTINIQUE
     assert policy.hold_until(email, paris(2025, 5, 21, 13, 30)) == at(MARTINIQUE, 2025, 5, 21, 8)
@@ -405,19 +458,19 @@ def test_hold_until_is_the_first_allowed_instant(
     until = policy.hold_until(sms, instant)
     local = instant.astimezone(ZoneInfo(zone))
     if until is None:
-        assert policy.is_open_day(local.date(), zone)
+        assert policy.is_open_day(local.date(), zone, "FR")
         assert time(8, 0) <= local.time() < end
         return
     assert until > instant
     assert until.tzinfo == ZoneInfo(zone)
     assert until.time() == time(8, 0)
-    assert policy.is_open_day(until.date(), zone)
+    assert policy.is_open_day(until.date(), zone, "FR")
     assert policy.hold_until(sms, until) is None
     # A minute earlier it was still closed, and every earlier day in between was closed.
     assert policy.hold_until(sms, until - timedelta(minutes=1)) == until
     day = local.date() + timedelta(days=1)
     while day < until.date():
-        assert not policy.is_open_day(day, zone)
+        assert not policy.is_open_day(day, zone, "FR")
         day += timedelta(days=1)
 
 

@@ -37,7 +37,9 @@ __all__ = [
     "CurrencyCode",
     "EmailAddress",
     "HttpUrl",
+    "Identifier",
     "LocaleCode",
+    "LongLine",
     "Model",
     "SingleLine",
     "TimeZoneName",
@@ -123,8 +125,30 @@ def _single_line(value: str) -> str:
     return value
 
 
-SingleLine = Annotated[str, Field(min_length=1), AfterValidator(_single_line)]
-"""Non-empty one-line text: names, numbers, codes. CR/LF are refused here already."""
+#: An alphanumeric SMS sender id: 1 to 11 GSM-7 letters, digits and a few signs.
+SENDER_ID = re.compile(r"[A-Za-z0-9 .&'-]{1,11}")
+
+#: Longest single-line text: a person's or a shop's name, a city, an address line.
+NAME_LENGTH = 200
+#: Longest product name or free note on one line.
+LONG_LINE_LENGTH = 500
+#: Longest identifier: an order number, a SKU, a tracking number, an id.
+IDENTIFIER_LENGTH = 100
+
+SingleLine = Annotated[
+    str, Field(min_length=1, max_length=NAME_LENGTH), AfterValidator(_single_line)
+]
+"""Non-empty one-line text of at most 200 characters: names, cities, address lines."""
+
+LongLine = Annotated[
+    str, Field(min_length=1, max_length=LONG_LINE_LENGTH), AfterValidator(_single_line)
+]
+"""Non-empty one-line text of at most 500 characters: product names, notes."""
+
+Identifier = Annotated[
+    str, Field(min_length=1, max_length=IDENTIFIER_LENGTH), AfterValidator(_single_line)
+]
+"""Non-empty one-line identifier of at most 100 characters: order numbers, SKUs, ids."""
 
 
 def _country(value: str) -> str:
@@ -239,17 +263,37 @@ EmailAddress = Annotated[str, AfterValidator(_email)]
 """A validated email address; an IDN domain is stored IDNA-encoded (``xn--…``)."""
 
 
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 def _http_url(value: str) -> str:
     if _CONTROL.search(value) or " " in value:
         raise PydanticCustomError("url", "a URL cannot contain spaces or control characters")
     parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise PydanticCustomError("url_scheme", "'{value}' is not an http(s) URL", {"value": value})
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    loopback = host in _LOOPBACK_HOSTS or host.startswith("127.")
+    if not parts.netloc or not host or scheme not in ("https", "http"):
+        raise PydanticCustomError(
+            "url_scheme",
+            "'{value}' is not an absolute https:// URL (javascript:, data: and relative "
+            "links are refused)",
+            {"value": value[:200]},
+        )
+    if scheme == "http" and not loopback:
+        raise PydanticCustomError(
+            "url_scheme",
+            "'{value}' must use https:// (plain http:// is allowed for loopback hosts only)",
+            {"value": value[:200]},
+        )
     return value
 
 
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
-"""An absolute ``http://`` or ``https://`` URL, kept as the string given."""
+HttpUrl = Annotated[str, Field(max_length=2000), AfterValidator(_http_url)]
+"""An absolute ``https://`` URL, kept as the string given (``http://`` for loopback hosts only).
+
+Every link a message shows goes through this one type: ``javascript:``,
+``data:`` and relative URLs are refused, naming the field.
+"""
 
 
 def _locale(value: str) -> str:

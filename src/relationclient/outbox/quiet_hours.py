@@ -3,8 +3,11 @@
 French practice for commercial SMS (the operators' and the CNIL's code of
 conduct) is the strictest common rule: Monday to Saturday, 08:00 to 20:00, never
 on Sundays or public holidays. :data:`DEFAULT_QUIET_HOURS` applies it, in the
-recipient's time zone, with the public holidays of the recipient's part of
-France (Martinique's 22 May counts in Martinique, not in Lyon).
+recipient's time zone, with the public holidays of the country of the shop that
+sends the message (``message.shop_country``, which the composer sets): a German
+shop's offers wait over German holidays, a French shop's over French ones —
+and for a French shop, those of the recipient's part of France (Martinique's
+22 May counts in Martinique, not in Lyon).
 
 A :class:`QuietHours` policy never drops anything: :meth:`QuietHours.hold_until`
 says from when a message may go, and the outbox stores it with that
@@ -18,7 +21,8 @@ Example:
     >>> from relationclient import Sms
     >>> sms = Sms(to="+33612345678", sender="MaisonLum", body="-10% ce week-end",
     ...           kind="promo", locale="fr", purpose="marketing",
-    ...           idempotency_key="promo-2025-07-12", timezone="Europe/Paris")
+    ...           idempotency_key="promo-2025-07-12", timezone="Europe/Paris",
+    ...           shop_country="FR")
     >>> saturday_night = datetime(2025, 7, 12, 21, 0, tzinfo=ZoneInfo("Europe/Paris"))
     >>> DEFAULT_QUIET_HOURS.hold_until(sms, saturday_night).isoformat()  # Sunday, then 14 July
     '2025-07-15T08:00:00+02:00'
@@ -87,7 +91,9 @@ class QuietHours:
     ``start`` (included) to ``end`` (excluded), both read on the recipient's
     wall clock. The recipient's zone is the message's ``timezone``; failing
     that, for an SMS, the zone of the phone number when the numbering plan
-    gives exactly one; failing that, ``default_timezone``.
+    gives exactly one; failing that, the shop's (``message.shop_timezone``),
+    then ``default_timezone``, then UTC. The public holidays are those of the
+    message's shop country unless ``holiday_country`` names one for all.
 
     Attributes:
         start: First allowed minute of the day (08:00 by default).
@@ -97,15 +103,18 @@ class QuietHours:
         channels: Channels the policy holds: ``{"sms"}`` by default; add
             ``"email"`` to hold marketing email too; empty to hold nothing.
         holiday_country: ISO 3166 code of the public holidays that close a day
-            (via the ``holidays`` package), or None to ignore holidays.
+            (via the ``holidays`` package) for every message; None (default):
+            the holidays of each message's ``shop_country`` (none when a
+            message does not say).
+        observe_holidays: False to ignore public holidays altogether.
         holiday_subdivision: The ``holidays`` subdivision for recipients whose
             zone is not in ``zone_subdivisions`` (``"57"`` for Moselle, say).
         zone_subdivisions: Time zone → subdivision, so recipients in an
             overseas zone get their local holidays. None means
-            :data:`FRENCH_OVERSEAS_SUBDIVISIONS` when ``holiday_country`` is
-            ``"FR"`` and no mapping otherwise.
-        default_timezone: The zone used when neither the message nor its phone
-            number tells.
+            :data:`FRENCH_OVERSEAS_SUBDIVISIONS` for French holidays and no
+            mapping otherwise.
+        default_timezone: The zone used when neither the message, its phone
+            number nor its shop tells (UTC when None).
 
     Raises:
         ConfigurationError: On construction, for an empty or reversed window,
@@ -116,10 +125,11 @@ class QuietHours:
     end: time = time(20, 0)
     weekdays: frozenset[int] = MONDAY_TO_SATURDAY
     channels: frozenset[Channel] = frozenset({"sms"})
-    holiday_country: str | None = "FR"
+    holiday_country: str | None = None
+    observe_holidays: bool = True
     holiday_subdivision: str | None = None
     zone_subdivisions: Mapping[str, str] | None = field(default=None, hash=False)
-    default_timezone: str = "Europe/Paris"
+    default_timezone: str | None = None
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is not None or self.end.tzinfo is not None:
@@ -141,14 +151,16 @@ class QuietHours:
             raise ConfigurationError(
                 f"quiet hours channels must be 'sms' and/or 'email', not {sorted(self.channels)}"
             )
-        _zone(self.default_timezone, "default_timezone")
+        if self.default_timezone is not None:
+            _zone(self.default_timezone, "default_timezone")
         if self.zone_subdivisions is not None:  # a copy of its own (a dict, so it pickles)
             object.__setattr__(self, "zone_subdivisions", dict(self.zone_subdivisions))
         if self.holiday_country is None:
             return
-        for subdivision in {self.holiday_subdivision, *self._subdivisions().values()}:
+        country = self.holiday_country
+        for subdivision in {self.holiday_subdivision, *self._subdivisions(country).values()}:
             try:
-                _holidays(self.holiday_country, subdivision, 2000)
+                _holidays(country, subdivision, 2000)
             except NotImplementedError as exc:
                 raise ConfigurationError(f"quiet hours holidays: {exc}") from exc
 
@@ -176,10 +188,11 @@ class QuietHours:
         if message.purpose != "marketing" or message.channel not in self.channels:
             return None
         zone = self.recipient_zone(message)
+        country = self.holiday_country or message.shop_country
         instant = now.astimezone(UTC)
         day = instant.astimezone(zone).date()
         for _ in range(_SEARCH_DAYS):
-            if self.is_open_day(day, zone):
+            if self.is_open_day(day, zone, country):
                 opens, closes = _at(day, self.start, zone), _at(day, self.end, zone)
                 if instant < opens:
                     return opens.astimezone(zone)
@@ -192,29 +205,39 @@ class QuietHours:
 
     # -- the parts, public for shops that want to show or test them -----------------------
     def recipient_zone(self, message: Email | Sms) -> ZoneInfo:
-        """The recipient's time zone: the message's, the phone number's, or the default."""
+        """The recipient's zone: the message's, its phone number's, its shop's, or the default."""
         if message.timezone:
             return _zone(message.timezone, "message timezone")
         if isinstance(message, Sms):
             found = _phone_zone(message.to)
             if found is not None:
                 return found
-        return _zone(self.default_timezone, "default_timezone")
+        if message.shop_timezone:
+            return _zone(message.shop_timezone, "message shop_timezone")
+        return _zone(self.default_timezone or "UTC", "default_timezone")
 
-    def is_open_day(self, day: date, zone: ZoneInfo | str) -> bool:
-        """Say whether ``day`` (a date on the recipient's calendar in ``zone``) allows sending."""
+    def is_open_day(self, day: date, zone: ZoneInfo | str, country: str | None = None) -> bool:
+        """Say whether ``day`` (a date on the recipient's calendar in ``zone``) allows sending.
+
+        ``country`` is the shop's, whose public holidays close a day
+        (``holiday_country`` when set takes precedence; no holidays without either).
+        """
         if day.weekday() not in self.weekdays:
             return False
-        if self.holiday_country is None:
+        country = self.holiday_country or country
+        if country is None or not self.observe_holidays:
             return True
         key = zone.key if isinstance(zone, ZoneInfo) else zone
-        subdivision = self._subdivisions().get(key, self.holiday_subdivision)
-        return day not in _holidays(self.holiday_country, subdivision, day.year)
+        subdivision = self._subdivisions(country).get(key, self.holiday_subdivision)
+        try:
+            return day not in _holidays(country, subdivision, day.year)
+        except NotImplementedError as exc:
+            raise ConfigurationError(f"quiet hours holidays of {country}: {exc}") from exc
 
-    def _subdivisions(self) -> Mapping[str, str]:
+    def _subdivisions(self, country: str) -> Mapping[str, str]:
         if self.zone_subdivisions is not None:
             return self.zone_subdivisions
-        return FRENCH_OVERSEAS_SUBDIVISIONS if self.holiday_country == "FR" else {}
+        return FRENCH_OVERSEAS_SUBDIVISIONS if country == "FR" else {}
 
 
 def _at(day: date, wall: time, zone: ZoneInfo) -> datetime:
