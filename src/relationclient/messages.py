@@ -13,7 +13,6 @@ import hashlib
 import re
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
-from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime
 from enum import StrEnum
 from functools import cached_property
@@ -29,6 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .mime import SMTP_POLICY, SMTPUTF8_POLICY
 from .models._types import (
     CONTROL_CHARACTERS,
     SENDER_ID,
@@ -206,9 +206,12 @@ class Email(_Message):
     def to_mime(self) -> EmailMessage:
         """Build the standard-library message: multipart/alternative, text then HTML, UTF-8.
 
-        Attachments, when present, wrap it in multipart/mixed.
+        Attachments, when present, wrap it in multipart/mixed. The policy is
+        :data:`email.policy.SMTP` (or ``SMTPUTF8``) except that ``List-Unsubscribe``
+        and the other RFC 2369 headers are never RFC 2047-encoded: they are folded
+        only between their ``<…>`` items (see :mod:`relationclient.mime`).
         """
-        msg = EmailMessage(policy=SMTPUTF8 if self.needs_smtputf8 else SMTP)
+        msg = EmailMessage(policy=SMTPUTF8_POLICY if self.needs_smtputf8 else SMTP_POLICY)
         msg["From"] = self.sender.header_address()
         msg["To"] = self.to.header_address()
         if self.reply_to:
