@@ -15,6 +15,7 @@ from .errors import RelationClientError as RelationClientError
 from .errors import RenderError as RenderError
 from .errors import TransientTransportError as TransientTransportError
 from .errors import TransportError as TransportError
+from .errors import UnsubscribeTokenError as UnsubscribeTokenError
 from .errors import UnsupportedMessageError as UnsupportedMessageError
 from .messages import Attachment as Attachment
 from .messages import Email as Email
@@ -65,6 +66,7 @@ __all__ = [
     "Theme",
     "TransientTransportError",
     "TransportError",
+    "UnsubscribeTokenError",
     "UnsupportedMessageError",
     "__version__",
 ]

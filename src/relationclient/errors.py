@@ -9,6 +9,9 @@ purpose. The tree::
     ├── MessageError (ValueError)         a message that must not be sent as built
     │                                     (header injection, recipient unable to
     │                                     receive SMS, HTML over the size limit…)
+    ├── UnsubscribeTokenError (ValueError)
+    │                                     an unsubscribe token not to honour:
+    │                                     forged, expired, another shop's…
     └── TransportError                    a provider did not take the message
         ├── TransientTransportError       may succeed later: network, SMTP 4xx,
         │                                 HTTP 429/5xx (``transient = True``)
@@ -33,6 +36,7 @@ __all__ = [
     "RenderError",
     "TransientTransportError",
     "TransportError",
+    "UnsubscribeTokenError",
     "UnsupportedMessageError",
 ]
 
@@ -61,6 +65,22 @@ class RenderError(RelationClientError):
 
 class MessageError(RelationClientError, ValueError):
     """A message that must not leave as built; the text names the field or header."""
+
+
+class UnsubscribeTokenError(RelationClientError, ValueError):
+    """An unsubscribe token that must not be honoured: forged, expired, another shop's, garbled.
+
+    Raised by :func:`relationclient.unsubscribe.verify`; the endpoint answers
+    it with a "this link is not valid" page, never with an opt-out.
+
+    Attributes:
+        reason: ``"malformed"``, ``"signature"``, ``"expired"``, ``"shop"`` or
+            ``"purpose"``: what was wrong, for the page and the logs.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class TransportError(RelationClientError):
