@@ -19,7 +19,13 @@ locale = sys.argv[1] if len(sys.argv) > 1 else "fr"
 shop = samples.shop()
 customer = samples.customer(locale)
 order = samples.order(locale, customer=customer)
-composer = rc.Composer(shop)
+# The promo of the last step makes it marketing: the email links to the shop's
+# unsubscribe endpoint with a signed token (see examples/unsubscribe_endpoint.py).
+composer = rc.Composer(
+    shop,
+    unsubscribe_url=samples.UNSUBSCRIBE_URL,
+    unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
+)
 
 # What happens to the order, in order, and what each message needs to know.
 steps: list[tuple[rc.Kind, dict[str, object]]] = [

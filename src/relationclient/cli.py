@@ -77,7 +77,11 @@ def main() -> None:
 )
 def demo(out: Path) -> None:
     """Render every kind × channel × locale from sample data into a local Maildir."""
-    composer = Composer(samples.shop())
+    composer = Composer(
+        samples.shop(),
+        unsubscribe_url=samples.UNSUBSCRIBE_URL,
+        unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
+    )
     out.mkdir(parents=True, exist_ok=True)
     previews = out / "html"
     previews.mkdir(exist_ok=True)
@@ -122,6 +126,29 @@ def _index_page(rows: list[tuple[str, str, Email, Sms]]) -> str:
     )
 
 
+#: Where ``render`` and ``send`` read the unsubscribe secret: never from the command line.
+UNSUBSCRIBE_SECRET_VARIABLE = "RELATIONCLIENT_UNSUBSCRIBE_SECRET"
+
+_unsubscribe_url = click.option(
+    "--unsubscribe-url",
+    envvar="RELATIONCLIENT_UNSUBSCRIBE_URL",
+    default=None,
+    help="The shop's unsubscribe endpoint, with {token} (also $RELATIONCLIENT_UNSUBSCRIBE_URL); "
+    f"the secret signing the token comes from ${UNSUBSCRIBE_SECRET_VARIABLE}. Needed for "
+    "marketing emails.",
+)
+
+
+def _unsubscribe(url: str | None) -> dict[str, Any]:
+    """The composer's unsubscribe options: the URL given, the secret from the environment."""
+    if url is None:
+        return {}
+    return {
+        "unsubscribe_url": url,
+        "unsubscribe_secret": os.environ.get(UNSUBSCRIBE_SECRET_VARIABLE),
+    }
+
+
 @main.command()
 @click.argument("kind")
 @click.option("--locale", default=None, help="Locale to write in (default: the customer's).")
@@ -139,8 +166,15 @@ def _index_page(rows: list[tuple[str, str, Email, Sms]]) -> str:
     default="text",
     show_default=True,
 )
-def render(kind: str, locale: str | None, channel: str, data: Any, fmt: str) -> None:
-    """Render one message from the shop's own JSON data."""
+@_unsubscribe_url
+def render(
+    kind: str, locale: str | None, channel: str, data: Any, fmt: str, unsubscribe_url: str | None
+) -> None:
+    """Render one message from the shop's own JSON data.
+
+    A marketing email (a promo for a consenting customer) needs
+    --unsubscribe-url and the secret in $RELATIONCLIENT_UNSUBSCRIBE_SECRET.
+    """
     try:
         payload = json.load(data)
     except json.JSONDecodeError as exc:
@@ -148,7 +182,9 @@ def render(kind: str, locale: str | None, channel: str, data: Any, fmt: str) -> 
     if not isinstance(payload, dict) or "shop" not in payload:
         raise click.BadParameter('needs an object with a "shop" key', param_hint="--data")
     try:
-        composer = Composer(Shop.model_validate(payload.pop("shop")))
+        composer = Composer(
+            Shop.model_validate(payload.pop("shop")), **_unsubscribe(unsubscribe_url)
+        )
         if channel == "sms":
             sms = composer.sms(kind, locale=locale, **payload)
             click.echo(sms.model_dump_json(indent=2) if fmt == "json" else sms.body)
@@ -403,6 +439,7 @@ def _cell(result: MessageResult) -> str:
 @click.option("--locale", default=None, help="Locale to write in (default: the customer's).")
 @_template_dirs
 @_catalog_dirs
+@_unsubscribe_url
 def send(
     kind: str,
     data_file: Path,
@@ -411,6 +448,7 @@ def send(
     locale: str | None,
     template_dirs: tuple[Path, ...],
     catalog_dirs: tuple[Path, ...],
+    unsubscribe_url: str | None,
 ) -> None:
     """Send one message KIND through a transport named by URL; prints the receipt.
 
@@ -425,6 +463,8 @@ def send(
       twilio://                TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
       vonage://                VONAGE_API_KEY, VONAGE_API_SECRET
     maildir:///path, console:// and memory:// need none.
+    A marketing email also needs --unsubscribe-url and
+    RELATIONCLIENT_UNSUBSCRIBE_SECRET.
 
     Exit status: 0 sent, 1 refused or failed, 2 bad input, 75 temporary failure (retry later).
     """  # noqa: D301 (\b is click's "do not rewrap this paragraph" mark)
@@ -434,7 +474,15 @@ def send(
         _fail(str(exc))
     shop, context = _load(data_file)
     assert shop is not None
-    composer = Composer(shop, template_dirs=template_dirs, catalog_dirs=catalog_dirs)
+    try:
+        composer = Composer(
+            shop,
+            template_dirs=template_dirs,
+            catalog_dirs=catalog_dirs,
+            **_unsubscribe(unsubscribe_url),
+        )
+    except ConfigurationError as exc:
+        _fail(str(exc))
     try:
         message: Email | Sms = (
             composer.sms(kind, locale=locale, **context)

@@ -14,6 +14,7 @@ words to its :class:`~relationclient.rendering.renderer.Renderer`.
 
 from __future__ import annotations
 
+import string
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from .errors import MessageError, RenderError
+from .errors import ConfigurationError, MessageError, RenderError
 from .i18n import Formatter, LocaleProfile, locale_profile, negotiate_locale
 from .i18n.catalogs import SHIPPED_LOCALES
 from .i18n.views import DelayView, OrderView, PromoView, ShipmentView
@@ -39,6 +40,7 @@ from .rendering.renderer import Renderer
 from .rendering.text import one_line, tidy_text
 from .rendering.theme import Theme
 from .sms import transliterate
+from .unsubscribe import Secret, sign
 
 __all__ = ["Composer", "HtmlSizeWarning", "MessageContext"]
 
@@ -69,6 +71,64 @@ class HtmlSizeWarning(UserWarning):
 
 
 UnsubscribeURL = str | Callable[[Customer], str] | None
+#: What an ``unsubscribe_url`` template may hold in braces; ``{token}`` is the signed one.
+_UNSUBSCRIBE_FIELDS = ("token", "email", "customer_id")
+#: A mail header line holds 998 characters (RFC 5322); the URL must fit on one.
+_UNSUBSCRIBE_URL_LENGTH = 900
+
+
+def _check_unsubscribe_template(url: str, secret: Secret | None) -> None:
+    """Refuse now an ``unsubscribe_url`` template that could not give a signed https link."""
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(url)]
+    except ValueError as exc:
+        fields, broken = [], str(exc)
+    else:
+        broken = ""
+    unknown = [
+        name
+        for name, spec, conv in fields
+        if name is not None and (name not in _UNSUBSCRIBE_FIELDS or spec or conv)
+    ]
+    if broken or unknown:
+        raise ConfigurationError(
+            f"unsubscribe_url {url!r} cannot be filled in ({broken or ', '.join(unknown)}): "
+            "only {token}, {email} and {customer_id} may appear in braces; write a literal "
+            "brace as {{ or }}"
+        )
+    if "token" not in {name for name, _, _ in fields}:
+        raise ConfigurationError(
+            f"unsubscribe_url {url!r} has no {{token}}: a link without a signed token lets "
+            "anyone unsubscribe anyone; put {token} where your endpoint reads it (and give "
+            "unsubscribe_secret), or pass a callable that builds your own signed link"
+        )
+    if secret is None:
+        raise ConfigurationError(
+            "unsubscribe_url has {token} but no unsubscribe_secret was given: pass "
+            "Composer(unsubscribe_secret=...), the secret your unsubscribe endpoint verifies "
+            "tokens with (relationclient.unsubscribe.verify)"
+        )
+    _check_unsubscribe_link(url.format(token="t", email="e", customer_id="c"))
+
+
+def _check_unsubscribe_link(link: str) -> str:
+    """``link`` if it can go in ``List-Unsubscribe``: https, ASCII, short enough for one line."""
+    if not link.isascii():
+        raise ConfigurationError(
+            f"unsubscribe_url {link!r} holds non-ASCII characters: percent-encode them "
+            "(and write the host in punycode), as a mail header needs"
+        )
+    if len(link) > _UNSUBSCRIBE_URL_LENGTH:
+        raise ConfigurationError(
+            f"unsubscribe_url gives a {len(link)}-character link; a mail header line holds "
+            f"998, so keep it under {_UNSUBSCRIBE_URL_LENGTH}"
+        )
+    try:
+        _URL.validate_python(link)
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"]
+        raise ConfigurationError(f"unsubscribe_url is refused: {reason}") from exc
+    return link
 
 
 @dataclass
@@ -110,11 +170,18 @@ class Composer:
             about 102 KB).
         oversize: ``"error"`` raises :class:`MessageError` past the limit,
             ``"warn"`` emits :class:`HtmlSizeWarning` and goes on.
-        unsubscribe_url: Where marketing messages send customers who opt out:
-            a string with ``{email}`` and ``{customer_id}`` placeholders (any
-            other brace raises :class:`ValueError` here; write ``{{`` for a
-            literal one), or a callable taking the customer. Default:
-            ``<shop.website>/unsubscribe?email=<email>``.
+        unsubscribe_url: The shop's unsubscribe endpoint, which marketing
+            emails link to (``List-Unsubscribe`` and the footer): an https URL
+            with a ``{token}`` placeholder, filled with a token signed with
+            ``unsubscribe_secret`` (see :mod:`relationclient.unsubscribe`);
+            ``{email}`` and ``{customer_id}`` may appear too, and ``{{`` is a
+            literal brace. Or a callable taking the
+            :class:`~relationclient.Customer` and returning a link the shop
+            signed itself. Without it, a marketing email (a promo shown to a
+            consenting customer) raises :class:`ConfigurationError`.
+        unsubscribe_secret: The secret the ``{token}`` is signed with (at
+            least 16 bytes; keep it out of the code), the same the endpoint
+            verifies with.
         max_sms_segments: The most segments an SMS may cost (default 4); a
             longer one is a :class:`RenderError` naming the kind, locale and
             count — never a thousand-segment bill from an oversized name.
@@ -136,6 +203,7 @@ class Composer:
         html_size_limit: int = DEFAULT_HTML_LIMIT,
         oversize: str = "error",
         unsubscribe_url: UnsubscribeURL = None,
+        unsubscribe_secret: Secret | None = None,
         css_inlining: str = "template",
         max_sms_segments: int = 4,
     ) -> None:
@@ -147,21 +215,22 @@ class Composer:
             raise ValueError("css_inlining must be 'template' or 'message'")
         if max_sms_segments < 1:
             raise ValueError("max_sms_segments must be at least 1")
+        if unsubscribe_secret is not None:
+            sign("check@example.com", secret=unsubscribe_secret)  # too short: refused now
         if isinstance(unsubscribe_url, str):
-            try:
-                unsubscribe_url.format(email="", customer_id="")
-            except (KeyError, IndexError, ValueError) as exc:
-                raise ValueError(
-                    f"unsubscribe_url {unsubscribe_url!r} cannot be filled in ({exc!r}): "
-                    "only {email} and {customer_id} may appear in braces; write a "
-                    "literal brace as {{ or }}"
-                ) from exc
+            _check_unsubscribe_template(unsubscribe_url, unsubscribe_secret)
+        elif unsubscribe_url is not None and not callable(unsubscribe_url):
+            raise ConfigurationError(
+                "unsubscribe_url must be an https URL with {token}, or a callable taking "
+                f"the customer; got {type(unsubscribe_url).__name__}"
+            )
         self.shop = shop
         self.default_locale = default_locale or shop.default_locale
         self.transliterate_sms = transliterate_sms
         self.html_size_limit = html_size_limit
         self.oversize = oversize
         self.unsubscribe_url = unsubscribe_url
+        self.unsubscribe_secret = unsubscribe_secret
         self.css_inlining = css_inlining
         self.max_sms_segments = max_sms_segments
         self.renderer = Renderer(
@@ -329,14 +398,22 @@ class Composer:
             values["offer"] = PromoView(promo, fmt)
         return MessageContext(kind, profile, customer, purpose, fmt, values)
 
-    def _unsubscribe(self, customer: Customer) -> str:
+    def _unsubscribe(self, customer: Customer) -> str | None:
+        """The link that opts ``customer`` out, signed for them; None when none is configured."""
+        if self.unsubscribe_url is None:
+            return None
         if callable(self.unsubscribe_url):
-            return self.unsubscribe_url(customer)
-        if isinstance(self.unsubscribe_url, str):
-            return self.unsubscribe_url.format(
-                email=quote(customer.email, safe=""), customer_id=quote(customer.id or "", safe="")
+            return _check_unsubscribe_link(self.unsubscribe_url(customer))
+        if self.unsubscribe_secret is None:
+            raise ConfigurationError("unsubscribe_url has {token} but unsubscribe_secret is None")
+        token = sign(customer.email, secret=self.unsubscribe_secret, shop_id=self.shop.id)
+        return _check_unsubscribe_link(
+            self.unsubscribe_url.format(
+                token=token,
+                email=quote(customer.email, safe=""),
+                customer_id=quote(customer.id or "", safe=""),
             )
-        return f"{self.shop.website.rstrip('/')}/unsubscribe?email={quote(customer.email, safe='')}"
+        )
 
     @staticmethod
     def _event(ctx: MessageContext) -> str:
@@ -359,6 +436,13 @@ class Composer:
         """Render message ``kind`` as an :class:`Email` for the customer in ``context``."""
         ctx = self.context(kind, locale=locale, **context)
         kind, catalog, values = ctx.kind, ctx.profile.catalog, ctx.values
+        if ctx.purpose == "marketing" and values["unsubscribe_url"] is None:
+            raise ConfigurationError(
+                f"{kind}: a marketing email (a promo for a consenting customer) needs the "
+                "shop's unsubscribe endpoint: Composer(unsubscribe_url="
+                "'https://…/unsubscribe?token={token}', unsubscribe_secret=...); "
+                "leave the promo out to send it as a transactional message"
+            )
         text, blocks = self.renderer.render_with_blocks(
             f"email/{kind}.txt", catalog, values, ("subject", "preheader")
         )
@@ -370,8 +454,10 @@ class Composer:
         self._check_size(html, kind)
         headers: dict[str, str] = {}
         if ctx.purpose == "marketing":
+            # RFC 8058 one-click: the https link first; Email.to_mime never encodes it.
+            mailto = quote(self.shop.email, safe="@")
             headers["List-Unsubscribe"] = (
-                f"<{values['unsubscribe_url']}>, <mailto:{self.shop.email}?subject=unsubscribe>"
+                f"<{values['unsubscribe_url']}>, <mailto:{mailto}?subject=unsubscribe>"
             )
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         customer = ctx.customer
@@ -412,6 +498,16 @@ class Composer:
                 f"{kind} SMS: customer.phone {customer.phone} is not a mobile number "
                 "and cannot receive SMS"
             )
+        sender = self.shop.sender or self.shop.name
+        # A phone-number sender takes a "reply STOP"; an alphanumeric one cannot.
+        replies = sender.startswith("+") or sender.isdigit()
+        if ctx.purpose == "marketing" and not self.shop.sms_stop_number and not replies:
+            raise ConfigurationError(
+                f"{kind}: a marketing SMS from the alphanumeric sender {sender!r} cannot "
+                "receive a STOP reply: set Shop.sms_stop_number (the short number, such "
+                "as a French 36xxx, where your SMS provider collects STOP), or send from "
+                "a phone number"
+            )
         body = one_line(self.renderer.render(f"sms/{kind}.txt", ctx.profile.catalog, ctx.values))
         if not body:
             raise MessageError(f"{kind} SMS: the template rendered an empty body")
@@ -424,7 +520,7 @@ class Composer:
         try:
             sms = Sms(
                 to=customer.phone,
-                sender=self.shop.sender or self.shop.name,
+                sender=sender,
                 body=body,
                 kind=kind,
                 locale=ctx.profile.catalog,

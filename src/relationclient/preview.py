@@ -211,6 +211,9 @@ class PreviewServer:
             template_dirs=self.template_dirs,
             catalog_dirs=self.catalog_dirs,
             html_size_limit=10 * GMAIL_CLIP_BYTES,  # shown against the limit, not refused
+            # A stand-in endpoint, as sample data stands in for the shop's.
+            unsubscribe_url=samples.UNSUBSCRIBE_URL,
+            unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
         )
         result: dict[tuple[str, str], _Rendered] = {}
         for kind in self.kinds:

@@ -37,6 +37,8 @@ __all__ = [
     "LOCALES",
     "LOGIN_URL",
     "REVIEW_URL",
+    "UNSUBSCRIBE_SECRET",
+    "UNSUBSCRIBE_URL",
     "amount_promo",
     "context",
     "customer",
@@ -55,6 +57,12 @@ LOCALES = ("fr", "en", "de", "es", "it", "nl", "ar")
 
 LOGIN_URL = "https://www.maison-lumiere.fr/compte/connexion"
 REVIEW_URL = "https://www.maison-lumiere.fr/avis"
+#: The sample shop's unsubscribe endpoint: ``Composer(unsubscribe_url=...)``, where
+#: the composer puts each reader's signed token (see :mod:`relationclient.unsubscribe`).
+UNSUBSCRIBE_URL = "https://www.maison-lumiere.fr/desinscription?token={token}"
+#: The secret the sample shop signs unsubscribe tokens with. For samples, tests and
+#: docs only: a real shop keeps its own out of the code (an environment variable).
+UNSUBSCRIBE_SECRET = "sample-only-unsubscribe-secret-never-use-in-production"
 _PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -79,6 +87,7 @@ def shop() -> Shop:
         withdrawal_days=14,
         logo_url="https://www.maison-lumiere.fr/static/logo.png",
         sender="MaisonLum",
+        sms_stop_number="36111",
         vat_number="FR32123456789",
         company_id="RCS Lyon 123 456 789",
     )

@@ -52,7 +52,11 @@ def make_shop(shop_settings: dict[str, str]) -> Iterator[Callable[..., OutboxTas
 @pytest.fixture(scope="module")
 def composed() -> list[Email]:
     """Three emails from the Composer: two transactional, one marketing (promo, consent)."""
-    composer = Composer(samples.shop())
+    composer = Composer(
+        samples.shop(),
+        unsubscribe_url=samples.UNSUBSCRIBE_URL,
+        unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
+    )
     built = [
         composer.email("order_confirmation", order=samples.order("fr")),
         composer.email("shipment_sent", shipment=samples.shipment()),

@@ -46,6 +46,13 @@ EXPECTED: dict[str, list[str]] = {
         "Webhook received 2 messages",
         "Service down: transient=True, accepted=False",
     ],
+    "unsubscribe_endpoint.py": [
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        "GET (a reader's click): 200, asks first: True, opted out: []",
+        "One-click POST: 200, opted out: ['camille.dupont@example.fr']",
+        "Multipart POST: 200, opted out: 2",
+        "Altered token: 400, opted out: 2",
+    ],
     "outbox_celery.py": [
         "Worker ready",
         "Enqueued the confirmation again: same entry 1, stored once",

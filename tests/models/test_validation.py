@@ -748,6 +748,32 @@ def test_default_sms_sender_derived_from_name(shop: Shop, name: str, sender: str
     assert revalidate(shop, name=name, sender=None).sender == sender
 
 
+# --- SMS STOP number -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("36111", "36111"),
+        ("36 111", "36111"),
+        ("+33612345678", "+33612345678"),
+        ("06 12 34 56 78", "+33612345678"),
+        (None, None),
+    ],
+)
+def test_sms_stop_number_is_a_short_or_mobile_number(
+    shop: Shop, given: str | None, stored: str | None
+) -> None:
+    assert revalidate(shop, sms_stop_number=given).sms_stop_number == stored
+
+
+@pytest.mark.parametrize("number", ["STOP", "12", "123456789012", "+33478123456", "36\n111"])
+def test_sms_stop_number_refuses_what_cannot_take_a_stop(shop: Shop, number: str) -> None:
+    # "+33478123456" is a fixed line in Lyon: it cannot receive the customer's STOP.
+    with refused("sms_stop_number", kind="sms_stop_number"):
+        revalidate(shop, sms_stop_number=number)
+
+
 # --- addresses -------------------------------------------------------------------------------
 
 

@@ -39,7 +39,11 @@ def at(
 
 @pytest.fixture(scope="module")
 def composer() -> Composer:
-    return Composer(samples.shop())
+    return Composer(
+        samples.shop(),
+        unsubscribe_url=samples.UNSUBSCRIBE_URL,
+        unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,12 @@ KINDS = (
 
 @pytest.fixture(scope="session")
 def composer() -> Composer:
-    return Composer(samples.shop())
+    """The sample shop's composer, with its unsubscribe endpoint configured (marketing needs it)."""
+    return Composer(
+        samples.shop(),
+        unsubscribe_url=samples.UNSUBSCRIBE_URL,
+        unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
+    )
 
 
 def squash(text: str) -> str:

@@ -20,6 +20,44 @@ def composed_email(locale: str = "fr") -> Email:
     return Composer(samples.shop()).email("order_confirmation", order=samples.order(locale))
 
 
+#: An unsubscribe endpoint whose links pass 300 characters: campaign tags and all.
+LONG_UNSUBSCRIBE_URL = (
+    "https://www.maison-lumiere.fr/newsletter/desinscription/confirmer?"
+    "utm_source=relationclient&utm_medium=email&utm_campaign=avis-livraison-hiver-2026"
+    "&utm_content=bandeau-code-promo&lang=fr&token={token}"
+)
+
+
+def marketing_email(locale: str = "fr") -> Email:
+    """The delivery check with its promo for a consenting customer, with a 300+ character link."""
+    composer = Composer(
+        samples.shop(),
+        unsubscribe_url=LONG_UNSUBSCRIBE_URL,
+        unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
+    )
+    built = composer.email("delivery_check", **samples.context("delivery_check", locale))
+    assert built.purpose == "marketing"
+    return built
+
+
+def list_unsubscribe_lines(raw: bytes) -> list[bytes]:
+    """The raw ``List-Unsubscribe`` header of ``raw``: its first line and its continuations."""
+    lines = raw.replace(b"\r\n", b"\n").split(b"\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith(b"List-Unsubscribe:"))
+    end = start + 1
+    while lines[end][:1] in (b" ", b"\t"):
+        end += 1
+    return lines[start:end]
+
+
+def assert_list_unsubscribe_unencoded(raw: bytes, built: Email) -> None:
+    """``raw`` carries ``built``'s List-Unsubscribe literally, folded only between its items."""
+    lines = list_unsubscribe_lines(raw)
+    assert b"=?" not in b"".join(lines)  # never RFC 2047-encoded
+    url, mailto = built.headers["List-Unsubscribe"].split(", ")
+    assert lines == [f"List-Unsubscribe: {url},".encode(), f" {mailto}".encode()]
+
+
 def email(locale: str = "fr", *, seed: int = 0, **changes: Any) -> Email:
     """An order confirmation for the ``locale`` sample customer; ``changes`` override fields."""
     shop, order = samples.shop(), samples.order(locale, seed=seed)

@@ -16,7 +16,13 @@ from relationclient import TransientTransportError
 from relationclient.messages import Email, Mailbox, Sms
 from relationclient.transports.maildir import MaildirTransport
 
-from .sample_messages import assert_arrived_intact, composed_email, sms
+from .sample_messages import (
+    assert_arrived_intact,
+    assert_list_unsubscribe_unencoded,
+    composed_email,
+    marketing_email,
+    sms,
+)
 from .sample_messages import email as sample_email
 
 
@@ -52,6 +58,18 @@ def test_emails_are_read_back_by_the_stdlib_maildir(tmp_path: Path) -> None:
         assert_arrived_intact(found[message.message_id], message)
     assert [r.message_id for r in receipts] == [m.message_id for m in built]
     assert all(r.transport == "maildir" for r in receipts)
+
+
+def test_list_unsubscribe_is_filed_unencoded(tmp_path: Path) -> None:
+    built = marketing_email("de")
+    with MaildirTransport(tmp_path) as transport:
+        transport.send(built)
+    [path] = (tmp_path / "new").iterdir()
+    raw = path.read_bytes()
+    assert b"\r\n" not in raw  # the Maildir's own line ends
+    assert_list_unsubscribe_unencoded(raw, built)
+    [parsed] = read_maildir(tmp_path).values()
+    assert parsed["List-Unsubscribe"] == built.headers["List-Unsubscribe"]
 
 
 def test_files_are_eml_in_new_and_nothing_is_left_in_tmp(tmp_path: Path) -> None:

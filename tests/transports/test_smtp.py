@@ -21,7 +21,15 @@ from relationclient.transports import Receipt, RetryPolicy
 from relationclient.transports.smtp import SMTPTransport
 
 from .conftest import StartServer
-from .sample_messages import assert_arrived_intact, composed_email, email, emails, sms
+from .sample_messages import (
+    assert_arrived_intact,
+    assert_list_unsubscribe_unencoded,
+    composed_email,
+    email,
+    emails,
+    marketing_email,
+    sms,
+)
 from .smtp_server import PASSWORD, USERNAME, SMTPServer
 
 
@@ -46,6 +54,17 @@ def test_composed_email_arrives_intact(smtp_server: SMTPServer) -> None:
     assert receipt.idempotency_key == built.idempotency_key
     assert receipt.raw == "250 2.0.0 OK: queued"
     assert got.data.isascii()  # 7-bit clean: RFC 2047 headers, quoted-printable bodies
+
+
+def test_list_unsubscribe_arrives_unencoded(smtp_server: SMTPServer) -> None:
+    built = marketing_email("fr")
+    assert len(built.headers["List-Unsubscribe"]) > 300
+    with plain(smtp_server) as smtp:
+        smtp.send(built)
+    [got] = smtp_server.received
+    assert_list_unsubscribe_unencoded(got.data, built)
+    assert got.message["List-Unsubscribe"] == built.headers["List-Unsubscribe"]
+    assert got.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_every_field_of_a_built_email_arrives(smtp_server: SMTPServer) -> None:

@@ -200,6 +200,9 @@ def _sms_items(
             consent = ctx["customer"].marketing_consent
             items.append(Requirement("promo code", promo.code, present=consent))
             items.append(Requirement("STOP instructions", "STOP", present=consent))
+            if composer.shop.sms_stop_number:
+                stop = composer.shop.sms_stop_number
+                items.append(Requirement("STOP number", stop, present=consent))
     return items
 
 

@@ -184,7 +184,10 @@ class Shop(Model):
     written nationally; it is read with the shop's country and stored E.164.
 
     ``sender`` is the SMS sender id, up to 11 letters and digits (or a phone
-    number); it defaults to the shop's name folded to fit.
+    number); it defaults to the shop's name folded to fit. An alphanumeric
+    sender cannot receive replies, so its marketing SMS say "STOP au
+    ``sms_stop_number``": a short number (a French 36xxx) or an E.164 number
+    where the SMS provider collects STOP requests.
     """
 
     name: SingleLine
@@ -206,6 +209,7 @@ class Shop(Model):
     withdrawal_days: Annotated[int, Field(ge=0, le=365)] = 14
     logo_url: HttpUrl | None = None
     sender: str | None = None
+    sms_stop_number: str | None = None
     vat_number: Identifier | None = None
     company_id: Identifier | None = None
 
@@ -219,6 +223,30 @@ class Shop(Model):
                 "missing_phone", "a shop needs a phone number customers can call"
             )
         return parsed
+
+    @field_validator("sms_stop_number")
+    @classmethod
+    def _stop_number(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        compact = value.replace(" ", "")
+        if compact.isdigit() and 3 <= len(compact) <= 8:
+            return compact  # a short number: 36111
+        address = info.data.get("address")
+        try:
+            number = parse_phone(value, address.country if address else None)
+        except ValueError:
+            number = None
+        if not value.isprintable():
+            number = None
+        if number is None or not can_receive_sms(number):
+            raise PydanticCustomError(
+                "sms_stop_number",
+                "sms_stop_number '{value}' must be a short number (36111) or a mobile "
+                "number (+33612345678): where customers text STOP to opt out",
+                {"value": value[:40]},
+            )
+        return number
 
     @model_validator(mode="after")
     def _default_id(self) -> Self:
