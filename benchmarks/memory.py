@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import gc
 import os
+from urllib.parse import quote
 
-from relationclient import samples
+from relationclient import Customer, samples
 from relationclient.composer import Composer
 
 
@@ -20,9 +21,15 @@ def _rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _unsubscribe(customer: Customer) -> str:
+    # Marketing emails (a promo for a consenting customer) need the shop's
+    # unsubscribe link; a callable is the form every release accepts.
+    return f"https://www.maison-lumiere.fr/desinscription?c={quote(customer.email, safe='')}"
+
+
 def run(count: int) -> list[tuple[str, float, str]]:
     """Render ``count`` messages (emails and SMS, all kinds and locales) as a stream."""
-    composer = Composer(samples.shop())
+    composer = Composer(samples.shop(), unsubscribe_url=_unsubscribe)
     kinds = ("order_confirmation", "shipment_sent", "order_delayed", "delivery_check")
     checkpoints = {max(count // 10, 1): "10%", count // 2: "50%", count: "100%"}
     readings: dict[str, float] = {}

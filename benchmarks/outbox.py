@@ -2,7 +2,10 @@
 
 Both send the same emails to the same loopback SMTP server (STARTTLS, four
 pooled connections); the outbox also stores each message first and commits
-every state change durably (SQLite in WAL mode, ``synchronous=FULL``).
+every state change durably (SQLite in WAL mode, ``synchronous=FULL``). One
+process dispatches: the target of DESIGN.md (at least 70 % of bare throughput
+with four dispatcher processes on PostgreSQL, through the 20 ms proxy) is not
+what this measures, so the ratio is reported only.
 """
 
 from __future__ import annotations
@@ -56,6 +59,6 @@ def run(count: int, concurrency: int = 4) -> list[tuple[str, float, str]]:
         (
             "outbox: put + dispatch, SQLite, every change committed",
             count / total,
-            f"msg/s, {bare / total:.0%} of bare (target >= 50%)",
+            f"msg/s, {bare / total:.0%} of bare (reported only)",
         ),
     ]

@@ -6,7 +6,9 @@
   pool of them working at once.
 
 The server is aiosmtpd on loopback with a throw-away certificate; the proxy
-delays every chunk by 10 ms each way, as a provider far away would.
+delays every chunk by 10 ms each way, as a provider far away would. (The cost
+of one message's bytes and of one Maildir delivery is in the render
+benchmark, beside the render it compares with.)
 """
 
 from __future__ import annotations
@@ -232,7 +234,7 @@ def run(count: int, naive_count: int, concurrency: int = 4) -> list[tuple[str, f
         (
             f"smtp 20 ms RTT: SMTPTransport, {concurrency} pooled connections",
             1 / t_ours,
-            f"msg/s, {t_naive / t_ours:.1f}x naive (target >= 5)",
+            f"msg/s, {t_naive / t_ours:.1f}x naive (target >= 8)",
         )
     )
     rows.append(("smtp loopback: smtplib, one connection per message", 1 / b_naive, "msg/s"))
