@@ -39,10 +39,13 @@ class TaxView(NamedTuple):
 
 
 def _lines(lines: Iterable[OrderLine], money: Callable[[Decimal], str]) -> list[LineView]:
-    return [
-        LineView(line.name, line.variant, line.quantity, money(line.unit_price), money(line.total))
-        for line in lines
-    ]
+    views = []
+    for line in lines:
+        unit = money(line.unit_price)
+        # One article (most lines): the line total is the unit price, same text.
+        total = unit if line.total == line.unit_price else money(line.total)
+        views.append(LineView(line.name, line.variant, line.quantity, unit, total))
+    return views
 
 
 class OrderView:
