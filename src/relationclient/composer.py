@@ -14,6 +14,7 @@ words to its :class:`~relationclient.rendering.renderer.Renderer`.
 
 from __future__ import annotations
 
+import hashlib
 import string
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +26,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import to_json
 
 from .errors import ConfigurationError, MessageError, RenderError
 from .i18n import Formatter, LocaleProfile, locale_profile, negotiate_locale
@@ -144,6 +146,8 @@ class MessageContext:
     purpose: Purpose
     fmt: Formatter
     values: dict[str, Any]
+    #: What the message is about, for its idempotency key (see :meth:`Composer.context`).
+    event: str
 
 
 class Composer:
@@ -155,6 +159,13 @@ class Composer:
     value already formatted for the reader: ``o`` (the order), ``parcel`` (the
     shipment), ``late`` (the delay) and ``offer`` (the promo) — see
     :mod:`relationclient.i18n.views`.
+
+    Every message's ``idempotency_key`` comes from the shop (:attr:`Shop.id`),
+    the kind, the channel, the recipient and the event the kind is about: the
+    order, the shipment, the delay's ``id`` (else its dates and reason). A
+    shop's own kind (a template of its own) is identified by the ``event_id``
+    it is given, else by the content of its context: two different messages
+    of one kind to one customer are two messages, the same one retried is one.
 
     Args:
         shop: The :class:`~relationclient.Shop` the messages come from.
@@ -396,7 +407,8 @@ class Composer:
             values["late"] = DelayView(delay, fmt)
         if promo is not None:
             values["offer"] = PromoView(promo, fmt)
-        return MessageContext(kind, profile, customer, purpose, fmt, values)
+        event = self._event(kind, values, given)
+        return MessageContext(kind, profile, customer, purpose, fmt, values, event)
 
     def _unsubscribe(self, customer: Customer) -> str | None:
         """The link that opts ``customer`` out, signed for them; None when none is configured."""
@@ -416,11 +428,24 @@ class Composer:
         )
 
     @staticmethod
-    def _event(ctx: MessageContext) -> str:
-        """What the message is about, for its idempotency key."""
-        shipment: Shipment | None = ctx.values.get("shipment")
-        order: Order | None = ctx.values.get("order")
-        delay: Delay | None = ctx.values.get("delay")
+    def _event(kind: str, values: Mapping[str, Any], given: Mapping[str, Any]) -> str:
+        """What the message is about, for its idempotency key.
+
+        The model the kind is about (the order, the shipment, the delay's id
+        or content); for a shop's own kind, its ``event_id`` when given, else
+        the content it was given: two different messages of one custom kind
+        to one customer are two events, the same one retried is one.
+        """
+        customer: Customer = values["customer"]
+        if kind not in _REQUIRED:
+            if given.get("event_id") is not None:
+                return f"event/{given['event_id']}"
+            content = to_json(dict(sorted(given.items())), fallback=str)
+            digest = hashlib.blake2b(content, digest_size=16).hexdigest()
+            return f"{customer.id or customer.email}/{digest}"
+        shipment: Shipment | None = values.get("shipment")
+        order: Order | None = values.get("order")
+        delay: Delay | None = values.get("delay")
         if shipment is not None:
             return f"{shipment.order.number}/{shipment.carrier_name}/{shipment.tracking_number}"
         if order is not None and delay is not None:
@@ -429,7 +454,7 @@ class Composer:
             return f"{order.number}/delay/{delay.previous_date}/{delay.new_date}/{delay.reason}"
         if order is not None:
             return order.number
-        return ctx.customer.id or ctx.customer.email
+        return customer.id or customer.email
 
     # -- messages ------------------------------------------------------------------------
     def email(self, kind: Kind | str, *, locale: str | None = None, **context: Any) -> Email:
@@ -468,7 +493,7 @@ class Composer:
                 format_locale=ctx.profile.format_locale,
                 purpose=ctx.purpose,
                 idempotency_key=idempotency_key(
-                    kind, self._event(ctx), "email", customer.email, shop_id=self.shop_id
+                    kind, ctx.event, "email", customer.email, shop_id=self.shop_id
                 ),
                 created_at=datetime.now(UTC),
                 timezone=customer.timezone or self.shop.timezone,
@@ -527,7 +552,7 @@ class Composer:
                 format_locale=ctx.profile.format_locale,
                 purpose=ctx.purpose,
                 idempotency_key=idempotency_key(
-                    kind, self._event(ctx), "sms", customer.phone, shop_id=self.shop_id
+                    kind, ctx.event, "sms", customer.phone, shop_id=self.shop_id
                 ),
                 created_at=datetime.now(UTC),
                 timezone=customer.timezone or self.shop.timezone,

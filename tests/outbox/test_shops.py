@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import relationclient as rc
 from relationclient import samples
 from relationclient.composer import Composer
@@ -56,3 +58,25 @@ def test_delays_are_told_apart_by_id_else_by_content(outbox: Outbox) -> None:
     for message in (first, one, two, same_again):
         outbox.put(message)
     assert sum(outbox.counts().values()) == 3
+
+
+def test_a_shops_own_kind_is_told_apart_by_its_content_or_event_id(
+    tmp_path: Path, outbox: Outbox
+) -> None:
+    (tmp_path / "sms").mkdir()
+    (tmp_path / "sms" / "back_in_stock.txt").write_text(
+        "{{ shop.name }}: {{ product }} is back in stock."
+    )
+    composer = Composer(samples.shop(), template_dirs=[tmp_path])
+    customer = samples.customer("fr")
+    lamp = composer.sms("back_in_stock", customer=customer, product="Arc lamp")
+    vase = composer.sms("back_in_stock", customer=customer, product="Vase")
+    again = composer.sms("back_in_stock", customer=customer, product="Arc lamp")
+    assert lamp.idempotency_key != vase.idempotency_key  # two messages, not one dropped
+    assert lamp.idempotency_key == again.idempotency_key  # the same one retried
+    first = composer.sms("back_in_stock", customer=customer, product="Lamp", event_id="R1")
+    second = composer.sms("back_in_stock", customer=customer, product="Lamp", event_id="R2")
+    assert first.idempotency_key != second.idempotency_key
+    for message in (lamp, vase, again, first, second):
+        outbox.put(message)
+    assert sum(outbox.counts().values()) == 4
