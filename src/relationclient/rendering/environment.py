@@ -8,8 +8,9 @@ One environment per locale (its gettext catalog installed, new-style), with:
   templates last, and the packaged ones also reachable as
   ``relationclient/<name>`` so a shop template can ``{% extends %}`` the
   packaged template of the same name and override single blocks;
-* for templates a merchant edits at run time (strings from a database), an
-  :class:`~jinja2.sandbox.ImmutableSandboxedEnvironment` with those strings
+* for templates a merchant edits at run time (strings from a database), a
+  :class:`~relationclient.rendering.sandbox.MerchantSandbox` (Jinja's immutable
+  sandbox, with allow-lists and a budget for each render) with those strings
   loaded first.
 """
 
@@ -25,15 +26,17 @@ from typing import Any
 import jinja2
 from babel.support import NullTranslations
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from ..errors import RenderError
 from .inline import inline_template
+from .sandbox import MerchantSandbox, SandboxLimits
 
 __all__ = [
     "PACKAGED_TEMPLATES",
     "Fragments",
+    "SandboxFragments",
     "build_environment",
     "packaged_template_names",
     "render_errors",
@@ -79,10 +82,18 @@ class InliningLoader(jinja2.BaseLoader):
         source, filename, uptodate = self.inner.get_source(environment, template)
         if template.endswith(".html"):
             if self._stylesheet is None:
-                css = environment.get_template("email/styles.css")
-                self._stylesheet = css.render(self.style_context)
+                self._stylesheet = self._render_stylesheet(environment)
             source = inline_template(source, self._stylesheet)
         return source, filename, uptodate
+
+    def _render_stylesheet(self, environment: jinja2.Environment) -> str:
+        name = "email/styles.css"
+        css = environment.get_template(name)
+        if isinstance(environment, MerchantSandbox):
+            # Perhaps merchant-edited: rendered within a budget of its own.
+            with environment.budget(name) as budget:
+                return budget.collect(css.generate(self.style_context))
+        return css.render(self.style_context)
 
     def list_templates(self) -> list[str]:
         return self.inner.list_templates()
@@ -113,6 +124,10 @@ class Fragments:
 
     def __call__(self, name: str, macro: Callable[..., Any], *args: Any) -> Any:
         """What ``macro(*args)`` returns, rendered the first time only."""
+        return self.fetch(name, macro, args, macro)
+
+    def fetch(self, name: str, macro: Any, args: tuple[Any, ...], call: Callable[..., Any]) -> Any:
+        """What ``call(*args)`` gives for ``once(name, macro, *args)``, computed once only."""
         # The macro itself is part of the key: a text and an HTML macro may
         # share a name.
         values = self._VALUES
@@ -120,12 +135,36 @@ class Fragments:
         entry = self._cache.get(key)  # one dict read: safe without the lock
         if entry is not None:
             return entry[1]
-        value = macro(*args)
+        value = call(*args)
         with self._lock:
             self._cache[key] = ((macro, *args), value)
             while len(self._cache) > self.size:  # the oldest entry goes first
                 del self._cache[next(iter(self._cache))]
         return value
+
+
+class SandboxFragments:
+    """``once`` in the merchant sandbox: the macro is called through the sandbox's ``call``.
+
+    Whatever a template passes as ``macro`` is checked (and counted) as any
+    call the template writes itself would be — a ``str.format`` smuggled in
+    as the "macro" is refused, never called.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._fragments = Fragments(size)
+
+    @jinja2.pass_context
+    def __call__(self, context: Context, name: str, macro: Any, *args: Any) -> Any:
+        """What the sandbox's ``call`` of ``macro(*args)`` returns, rendered the first time only."""
+        env = context.environment
+        if not isinstance(env, MerchantSandbox):
+            raise SecurityError("the sandbox's once() runs only in the merchant sandbox")
+
+        def call(*values: Any) -> Any:
+            return env.call(context, macro, *values)
+
+        return self._fragments.fetch(name, macro, args, call)
 
 
 def columns(left: str, right: str, width: int = 64) -> str:
@@ -150,13 +189,15 @@ def build_environment(
     *,
     style_context: Mapping[str, Any] | None = None,
     colon: str = ":",
+    limits: SandboxLimits | None = None,
 ) -> jinja2.Environment:
     """An environment for one catalog language; sandboxed when ``merchant_templates`` are given.
 
     With ``style_context`` (``theme``, ``start``, ``end``), HTML templates are
     CSS-inlined once as they load (see :func:`inline_template`); without it,
     they render as written and the caller inlines each message. ``colon`` is
-    what the language sets before the colon of ``Label : value``.
+    what the language sets before the colon of ``Label : value``. ``limits``
+    are the merchant sandbox's (see :class:`SandboxLimits`).
     """
     packaged = jinja2.FileSystemLoader(PACKAGED_TEMPLATES)
     loaders: list[jinja2.BaseLoader] = []
@@ -167,22 +208,30 @@ def build_environment(
     loader: jinja2.BaseLoader = jinja2.ChoiceLoader(loaders)
     if style_context is not None:
         loader = InliningLoader(loader, style_context)
-    cls = ImmutableSandboxedEnvironment if merchant_templates else jinja2.Environment
-    env = cls(
-        loader=loader,
-        autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
-        undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-        auto_reload=False,
-        cache_size=-1,
+    options: dict[str, Any] = {
+        "loader": loader,
+        "autoescape": jinja2.select_autoescape(["html"], default_for_string=False),
+        "undefined": jinja2.StrictUndefined,
+        "extensions": ["jinja2.ext.i18n"],
+        "auto_reload": False,
+        "cache_size": -1,
+    }
+    env = (
+        MerchantSandbox(limits=limits, **options)
+        if merchant_templates
+        else jinja2.Environment(**options)
     )
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["once"] = Fragments()
     env.globals["rule"] = "-" * 64
     env.globals["br"] = Markup("<br>")
     env.globals["colon"] = colon
     env.filters["columns"] = columns
     env.filters["textlines"] = textlines
+    if isinstance(env, MerchantSandbox):
+        env.globals["once"] = SandboxFragments()
+        env.seal()
+    else:
+        env.globals["once"] = Fragments()
     return env
 
 
