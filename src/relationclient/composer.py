@@ -39,6 +39,7 @@ from .phones import can_receive_sms
 from .rendering.environment import packaged_template_names
 from .rendering.inline import inline_css
 from .rendering.renderer import Renderer
+from .rendering.sandbox import SandboxLimits
 from .rendering.text import one_line, tidy_text
 from .rendering.theme import Theme
 from .sms import transliterate
@@ -288,17 +289,20 @@ class Composer:
         """Names of the packaged templates a merchant may replace."""
         return packaged_template_names()
 
-    def with_merchant_templates(self, templates: Mapping[str, str]) -> Composer:
+    def with_merchant_templates(
+        self, templates: Mapping[str, str], *, limits: SandboxLimits | None = None
+    ) -> Composer:
         """A composer where ``templates`` (name → Jinja source) replace packaged ones.
 
         Meant for templates a merchant edits in a back office and stores in a
         database: they render in Jinja's sandbox, where an unsafe template raises
-        :class:`RenderError` instead of running. Syntax errors are reported now,
-        with the template's name and line.
+        :class:`RenderError` instead of running, within ``limits`` (source size,
+        steps, output size; see :class:`~relationclient.rendering.sandbox.SandboxLimits`).
+        Syntax errors are reported now, with the template's name and line.
         """
         clone = Composer.__new__(Composer)
         clone.__dict__.update(self.__dict__)
-        clone.renderer = self.renderer.with_merchant_templates(templates)
+        clone.renderer = self.renderer.with_merchant_templates(templates, limits=limits)
         return clone
 
     @staticmethod

@@ -16,7 +16,7 @@ from jinja2.sandbox import unsafe
 from markupsafe import Markup
 
 import relationclient as rc
-from relationclient import samples
+from relationclient import checks, samples
 from relationclient.composer import Composer
 from relationclient.i18n import translations
 from relationclient.rendering.environment import PACKAGED_TEMPLATES
@@ -494,3 +494,25 @@ def test_outside_a_render_a_merchant_template_does_nothing() -> None:
     sandbox = _environment(MerchantSandbox)
     with pytest.raises(jinja2.exceptions.SecurityError, match="only inside a render"):
         sandbox.get_template("literals.txt").render()
+
+
+def test_checks_read_a_merchant_composers_phrases_within_a_budget() -> None:
+    base = Composer(
+        samples.shop(),
+        unsubscribe_url=samples.UNSUBSCRIBE_URL,
+        unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
+    )
+    common = (PACKAGED_TEMPLATES / "common.txt").read_text(encoding="utf-8")
+    merchant = base.with_merchant_templates({"common.txt": common})
+    context = samples.context("order_delayed", "fr")
+    email = merchant.email("order_delayed", **context)
+    assert checks.message_problems(merchant, email, context) == []
+
+
+def test_the_composer_passes_limits_to_the_sandbox() -> None:
+    loop = "{% for i in range(100) %}x{% endfor %}"
+    tight = Composer(samples.shop()).with_merchant_templates(
+        {"sms/order_confirmation.txt": loop}, limits=SandboxLimits(steps=50)
+    )
+    with pytest.raises(rc.RenderError, match="more than 50 steps"):
+        tight.sms("order_confirmation", order=samples.order())

@@ -19,7 +19,6 @@ from ..composer import DEFAULT_HTML_LIMIT, Composer
 from ..i18n import Formatter, locale_profile, translations
 from ..messages import Email, Kind, Sms
 from ..models import Customer, Delay, Order, Promo, Shipment, Shop
-from ..rendering.environment import render_errors
 from .data import with_models
 from .problem import Problem, shown
 from .reading import squash, visible_text
@@ -45,9 +44,7 @@ class Requirement:
 
 def _delay_reason(composer: Composer, catalog: str, reason: str) -> str:
     """The delay reason in words, from the same ``common.txt`` macro the templates use."""
-    with render_errors("common.txt"):
-        module = composer.renderer.environment(catalog).get_template("common.txt").module
-        return str(module.reason(reason))  # type: ignore[attr-defined]
+    return composer.renderer.call_macro("common.txt", catalog, "reason", reason)
 
 
 def _contact(shop: Shop, fmt: Formatter) -> list[Requirement]:
