@@ -1,4 +1,4 @@
-"""Fixtures of the transport tests: real SMTP servers on 127.0.0.1, certificates, a closed port."""
+"""Fixtures of the transport tests: real SMTP and HTTP servers on loopback, TLS, a closed port."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from relationclient.testing import make_certificate
 
+from .providers.provider_server import ProviderServer
 from .smtp_server import SMTPServer, authenticate, server_tls_context
 
 StartServer = Callable[..., SMTPServer]
@@ -30,6 +31,22 @@ def start_smtp_server() -> Iterator[StartServer]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def start_provider_server() -> Iterator[Callable[[], ProviderServer]]:
+    """Start provider stand-ins (as many as a test needs); all are stopped after the test."""
+    started: list[ProviderServer] = []
+
+    def start() -> ProviderServer:
+        provider = ProviderServer()
+        provider.start()
+        started.append(provider)
+        return provider
+
+    yield start
+    for provider in started:
+        provider.stop()
 
 
 @pytest.fixture

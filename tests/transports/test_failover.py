@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from relationclient import (
@@ -11,13 +13,16 @@ from relationclient import (
     TransportError,
     UnsupportedMessageError,
 )
-from relationclient.transports import Transport
+from relationclient.transports import PostmarkTransport, RetryPolicy, SendGridTransport, Transport
 from relationclient.transports.failover import FailoverTransport
 from relationclient.transports.memory import MemoryTransport
 from relationclient.transports.smtp import SMTPTransport
 
+from .providers.provider_server import ProviderServer
 from .sample_messages import email, sms
 from .smtp_server import SMTPServer
+
+StartProviderServer = Callable[[], ProviderServer]
 
 
 def smtp(server: SMTPServer, name: str, timeout: float = 5) -> SMTPTransport:
@@ -132,3 +137,82 @@ def test_is_a_transport() -> None:
     assert failover.send(email()).transport == "memory"
     with pytest.raises(TransportError):
         FailoverTransport([MemoryTransport(fail_with=TransientTransportError("x"))]).send(email())
+
+
+# -- answers that leave it unknown, from real HTTP servers ---------------------------------
+POSTMARK_OK = {
+    "To": "x",
+    "SubmittedAt": "2026-03-10T09:00:00Z",
+    "MessageID": "pm-1",
+    "ErrorCode": 0,
+}
+GATEWAY_TIMEOUT = "<html><head><title>504 Gateway Time-out</title></head><body>nginx</body></html>"
+
+
+def two_providers(
+    start_provider_server: StartProviderServer, **options: object
+) -> tuple[ProviderServer, ProviderServer, FailoverTransport]:
+    """Postmark first, SendGrid second, each a real local HTTP server."""
+    first, second = start_provider_server(), start_provider_server()
+    failover = FailoverTransport(
+        [
+            PostmarkTransport("token", base_url=first.url, timeout=0.3),
+            SendGridTransport("key", base_url=second.url),
+        ],
+        **options,  # type: ignore[arg-type]
+    )
+    return first, second, failover
+
+
+def test_a_504_is_never_failed_over(start_provider_server: StartProviderServer) -> None:
+    first, second, failover = two_providers(start_provider_server)
+    first.script(504, GATEWAY_TIMEOUT)
+    with failover, pytest.raises(TransientTransportError) as info:
+        failover.send(email())
+    assert (info.value.accepted, info.value.code, info.value.transport) == (None, 504, "postmark")
+    assert len(first.requests) == 1
+    assert second.requests == []  # the second provider receives nothing
+    assert any("not trying the next transport" in note for note in info.value.__notes__)
+
+
+def test_a_read_timeout_is_never_failed_over(start_provider_server: StartProviderServer) -> None:
+    first, second, failover = two_providers(start_provider_server)
+    first.script(200, POSTMARK_OK, delay=1.0)
+    with failover, pytest.raises(TransientTransportError) as info:
+        failover.send(email())
+    assert info.value.accepted is None
+    assert second.requests == []
+
+
+def test_a_503_is_failed_over(start_provider_server: StartProviderServer) -> None:
+    first, second, failover = two_providers(start_provider_server)
+    first.script(503, {"ErrorCode": 0, "Message": "Service unavailable"})
+    second.script(202, None, {"X-Message-Id": "sg-1"})
+    with failover:
+        assert failover.send(email()).transport == "sendgrid"
+    assert len(second.requests) == 1  # the first said no for sure: the second may try
+
+
+def test_retries_after_a_504_stay_with_the_provider_that_may_have_it(
+    start_provider_server: StartProviderServer,
+) -> None:
+    first, second, failover = two_providers(
+        start_provider_server, retry=RetryPolicy(attempts=3, base=0)
+    )
+    first.script(504, GATEWAY_TIMEOUT)
+    first.script(503, {"ErrorCode": 0, "Message": "Service unavailable"})  # proves nothing
+    first.script(200, POSTMARK_OK)
+    with failover:
+        receipt = failover.send_many([email()])[0]
+    assert receipt.transport == "postmark"
+    assert second.requests == []
+    bodies = {request.body for request in first.requests}
+    assert len(first.requests) == 3
+    assert len(bodies) == 1  # the very same request each time
+
+
+def test_child_finds_a_transport_by_name() -> None:
+    inner = MemoryTransport(name="inner")
+    nested = FailoverTransport([MemoryTransport(name="a"), FailoverTransport([inner])])
+    assert nested.child("inner") is inner
+    assert nested.child("nobody") is None

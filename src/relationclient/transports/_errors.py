@@ -5,6 +5,22 @@ Every transport runs its network calls inside :func:`map_smtp_errors` or
 :func:`http_status_error`. What counts as transient and what counts as
 "definitely not accepted" (which lets :class:`FailoverTransport` move on) is
 decided here and nowhere else.
+
+Three answers to "did the provider take it?", carried by ``error.accepted``:
+
+``False``, definitely not
+    Nothing reached the provider (connection refused, connect or pool
+    timeout), or the provider itself answered no: an SMTP reply before the
+    data was acknowledged, an HTTP 4xx, 500 or 503 from the provider's own
+    application.
+``None``, nobody knows
+    The request or the message data left and no verdict came back: a timeout
+    or a dropped connection after that point, or an HTTP **502 or 504**, the
+    answer of a gateway (load balancer, proxy) that may already have passed
+    the request on to the provider. Retried on the same transport with the
+    same ``Message-ID``; never failed over to another provider.
+``True``
+    Never on an error: an accepted message has a receipt.
 """
 
 from __future__ import annotations
@@ -26,7 +42,13 @@ from ..errors import (
     UnsupportedMessageError,
 )
 
-__all__ = ["http_status_error", "map_httpx_errors", "map_smtp_errors", "parse_retry_after"]
+__all__ = [
+    "GATEWAY_STATUSES",
+    "http_status_error",
+    "map_httpx_errors",
+    "map_smtp_errors",
+    "parse_retry_after",
+]
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -123,9 +145,13 @@ def map_smtp_errors(transport: str, *, stage: str = "send") -> Iterator[None]:
 def map_httpx_errors(transport: str) -> Iterator[None]:
     """Translate httpx's transport exceptions raised inside the block.
 
-    A failure to connect means the provider never saw the request (safe to fail
-    over); a timeout or broken connection after the request left means nobody
-    knows, and is reported with ``accepted=None``.
+    A failure to connect, or to get a connection from the pool, means the
+    provider never saw the request (safe to fail over). Anything that breaks
+    once the request is on its way — a write or read timeout, a connection
+    reset or closed before the answer — means nobody knows whether the
+    provider took it, and is reported with ``accepted=None``. A write timeout
+    counts there too: part of the request left, and a proxy in between may
+    have forwarded what it got.
     """
     try:
         yield
@@ -135,9 +161,17 @@ def map_httpx_errors(transport: str) -> Iterator[None]:
         raise TransientTransportError(
             f"{transport}: cannot connect ({exc!r})", transport=transport, accepted=False
         ) from exc
-    except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+    except httpx.TimeoutException as exc:
         raise TransientTransportError(
-            f"{transport}: no answer after the request was sent ({exc!r})",
+            f"{transport}: timed out once the request was on its way; the provider may "
+            f"have taken the message ({exc!r})",
+            transport=transport,
+            accepted=None,
+        ) from exc
+    except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        raise TransientTransportError(
+            f"{transport}: the connection broke before an answer; the provider may have "
+            f"taken the message ({exc!r})",
             transport=transport,
             accepted=None,
         ) from exc
@@ -149,23 +183,34 @@ def map_httpx_errors(transport: str) -> Iterator[None]:
 
 _TRANSIENT_4XX = frozenset({408, 425, 429})
 
+#: Bad Gateway and Gateway Timeout: said by a gateway in front of the provider, which
+#: may have passed the request on before the provider's answer failed to come back.
+GATEWAY_STATUSES = frozenset({502, 504})
+
 
 def http_status_error(
     transport: str, response: httpx.Response, code: int | str | None, detail: str
 ) -> TransportError:
     """The error for an HTTP error answer: 408/425/429 and 5xx transient, other 4xx permanent.
 
-    ``code`` and ``detail`` are the provider's own error code and text, read
-    from its documented error body by the transport.
+    Every error answer says the message was not accepted (``accepted=False``),
+    except 502 and 504 (:data:`GATEWAY_STATUSES`): a gateway gave them, and
+    the provider behind it may have taken the message, so nobody knows
+    (``accepted=None``). ``code`` and ``detail`` are the provider's own error
+    code and text, read from its documented error body by the transport.
     """
     status = response.status_code
     transient = status in _TRANSIENT_4XX or status >= 500
     cls = TransientTransportError if transient else PermanentTransportError
+    gateway = status in GATEWAY_STATUSES
+    text = f"{transport}: HTTP {status}: {detail}"
+    if gateway:
+        text += " (a gateway's answer: the provider behind it may have taken the message)"
     return cls(
-        f"{transport}: HTTP {status}: {detail}",
+        text,
         transport=transport,
         code=code if code is not None else status,
         provider_message=detail,
         retry_after=parse_retry_after(response.headers.get("Retry-After")),
-        accepted=False,
+        accepted=None if gateway else False,
     )

@@ -164,6 +164,11 @@ class BaseTransport:
     def send(self, message: Message) -> Receipt:
         """Send one message, retrying transient failures per ``self.retry``."""
         self.check(message)
+        return self._attempt(message)
+
+    def _attempt(self, message: Message) -> Receipt:
+        """Send one checked message, retrying per ``self.retry``: what ``send`` and
+        ``send_many`` do for each message (a wrapper such as failover overrides it)."""
         return self.retry.call(lambda: self._send(message))
 
     @overload
@@ -186,7 +191,7 @@ class BaseTransport:
         results: list[Receipt | TransportError] = []
         for message in batch:
             try:
-                results.append(self.retry.call(lambda m=message: self._send(m)))  # type: ignore[misc]
+                results.append(self._attempt(message))
             except TransportError as exc:
                 if not return_exceptions:
                     exc.receipts = [r for r in results if isinstance(r, Receipt)]

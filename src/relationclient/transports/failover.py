@@ -11,13 +11,21 @@ worse, get past a check the shop would want to hear about. So
 * :class:`~relationclient.UnsupportedMessageError`: this provider cannot carry
   this message (an SMS to an email-only transport), another may.
 
-It says no to ``accepted is None`` (nobody knows whether it went) and to every
-other :class:`~relationclient.PermanentTransportError` — SMTP 5xx and HTTP 4xx,
+It says no to ``accepted is None`` (nobody knows whether it went: a timeout
+once the data left, an HTTP 502 or 504 from a gateway) and to every other
+:class:`~relationclient.PermanentTransportError` — SMTP 5xx and HTTP 4xx,
 validation and authentication alike. A 4xx validation error (bad number, empty
 body) would fail at the next provider too; an authentication error is a setup
 mistake that should be loud and fixed, not hidden behind a quiet failover that
 leaves the primary broken for months. Subclass and override
 :meth:`~FailoverTransport.should_try_next` for another policy.
+
+A message that met "nobody knows" stays with the transport that may have it.
+When the failover's own ``retry`` policy tries the chain again, that message
+goes to that transport only, whatever it answers next: a later 503 from it
+does not prove the earlier attempt failed. The outbox does the same across
+its retries, through :meth:`FailoverTransport.child`: it remembers which
+transport may hold the message (``error.transport``) and sends there only.
 """
 
 from __future__ import annotations
@@ -75,14 +83,34 @@ class FailoverTransport(BaseTransport):
             return True
         return error.transient and error.accepted is False
 
-    def _send(self, message: Message) -> Receipt:
-        errors: list[TransportError] = []
+    def child(self, name: str) -> Transport | None:
+        """The transport called ``name`` among the children (depth first), or None.
+
+        ``error.transport`` names the child that failed; the outbox passes it
+        here to retry a message whose fate is unknown through that child alone.
+        """
         for transport in self.transports:
+            if getattr(transport, "name", None) == name:
+                return transport
+            if isinstance(transport, FailoverTransport) and (found := transport.child(name)):
+                return found
+        return None
+
+    def _attempt(self, message: Message) -> Receipt:
+        # What may hold the message after an unknown outcome, for the retries of this send.
+        pinned: list[Transport] = []
+        return self.retry.call(lambda: self._send(message, pinned))
+
+    def _send(self, message: Message, pinned: list[Transport] | None = None) -> Receipt:
+        errors: list[TransportError] = []
+        for transport in pinned or self.transports:
             try:
                 return transport.send(message)
             except TransportError as exc:
                 errors.append(exc)
-                if not self.should_try_next(exc):
+                if exc.accepted is None and pinned is not None and not pinned:
+                    pinned.append(transport)  # it may have the message: retries go there only
+                if pinned or not self.should_try_next(exc):
                     self._note(exc, errors)
                     raise
         relevant = [e for e in errors if not isinstance(e, UnsupportedMessageError)]

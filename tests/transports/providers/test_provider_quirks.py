@@ -28,7 +28,7 @@ from relationclient.transports.providers import (
 )
 
 if TYPE_CHECKING:
-    from conftest import ProviderServer
+    from .provider_server import ProviderServer
 
 SECRET = "s3cr3t-do-not-leak-7f3a9c"
 

@@ -36,7 +36,7 @@ from relationclient.transports.providers import (
 )
 
 if TYPE_CHECKING:
-    from conftest import ProviderServer, Received
+    from .provider_server import ProviderServer, Received
 
 SECRET = "s3cr3t-do-not-leak-7f3a9c"
 ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
@@ -517,6 +517,49 @@ def test_a_server_error_is_transient_and_not_accepted(
     assert isinstance(error, TransientTransportError)
     assert (error.transient, error.accepted) == (True, False)
     assert error.code == status
+
+
+#: What nginx, a cloud load balancer or the provider's own edge answers when the
+#: application behind it did not answer in time (504) or answered garbage (502).
+GATEWAY_PAGES = {
+    502: "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+    504: "<html><head><title>504 Gateway Time-out</title></head><body>nginx</body></html>",
+}
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateway_error_leaves_it_unknown_whether_the_provider_took_it(
+    provider: Provider, server: ProviderServer, message: Message, status: int
+) -> None:
+    server.script(status, GATEWAY_PAGES[status])
+    error = refusal(provider, server, message)
+    assert isinstance(error, TransientTransportError)  # tried again, later…
+    assert (error.transient, error.accepted) == (True, None)  # …but never elsewhere
+    assert error.code == status
+    assert "may have taken the message" in str(error)
+    assert len(server.requests) == 1
+
+
+def test_a_timeout_after_the_request_left_leaves_it_unknown(
+    provider: Provider, server: ProviderServer, message: Message
+) -> None:
+    server.script(*provider.ok, delay=1.0)  # the provider takes it, the answer comes late
+    with pytest.raises(TransientTransportError) as caught:
+        send(provider, server.url, message, timeout=0.2)
+    assert caught.value.accepted is None
+    assert "may have taken the message" in str(caught.value)
+    assert len(server.requests) == 1
+
+
+def test_a_retry_after_an_unknown_outcome_sends_the_very_same_request(
+    provider: Provider, server: ProviderServer, message: Message
+) -> None:
+    server.script(504, GATEWAY_PAGES[504])
+    server.script(*provider.ok)
+    receipt = send(provider, server.url, message, retry=RetryPolicy(attempts=2, base=0))
+    assert receipt.message_id == provider.provider_id
+    first, second = server.requests
+    assert first.fields() == second.fields()  # same Message-ID, same key: receivers can dedupe
 
 
 def test_the_other_channel_is_refused_before_any_traffic(
