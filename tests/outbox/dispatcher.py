@@ -3,8 +3,9 @@
 Run as ``python tests/outbox/dispatcher.py URL PORT [options]``. It dispatches
 until no entry is queued or being sent (by anyone), sleeping briefly while the
 only entries left wait for their backoff or for another dispatcher's lease,
-then prints its totals as one JSON line. The tests start two at once, and
-kill one with SIGKILL in the middle of a batch.
+then prints its totals as one JSON line. The tests start two at once, kill one
+with SIGKILL in the middle of a batch, hold messages at the server for longer
+than the lease, or run one with its clock set ahead (``--skew``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 from relationclient.outbox import NO_QUIET_HOURS, Outbox
 from relationclient.transports import RetryPolicy, SMTPTransport
@@ -29,13 +31,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", type=float, default=0.01, help="first backoff step, seconds")
     parser.add_argument("--cap", type=float, default=0.2, help="longest backoff, seconds")
     parser.add_argument("--deadline", type=float, default=120.0, help="give up after, seconds")
+    parser.add_argument("--timeout", type=float, default=5.0, help="SMTP timeout, seconds")
+    parser.add_argument(
+        "--skew", type=float, default=0.0, help="seconds this process's clock runs ahead"
+    )
     args = parser.parse_args(argv)
 
     retry = RetryPolicy(attempts=args.attempts, base=args.base, cap=args.cap)
-    outbox = Outbox(args.url, retry=retry, lease_seconds=args.lease, quiet_hours=NO_QUIET_HOURS)
-    totals = dict.fromkeys(("claimed", "sent", "retried", "dead"), 0)
+    skew = timedelta(seconds=args.skew)
+    outbox = Outbox(
+        args.url,
+        retry=retry,
+        lease_seconds=args.lease,
+        quiet_hours=NO_QUIET_HOURS,
+        clock=lambda: datetime.now(UTC) + skew,
+    )
+    totals = dict.fromkeys(("claimed", "sent", "retried", "dead", "lost"), 0)
     give_up = time.monotonic() + args.deadline
-    smtp = SMTPTransport("127.0.0.1", args.port, security="none", timeout=5, pool_size=args.pool)
+    smtp = SMTPTransport(
+        "127.0.0.1", args.port, security="none", timeout=args.timeout, pool_size=args.pool
+    )
     with outbox, smtp:
         while time.monotonic() < give_up:
             report = outbox.dispatch(smtp, batch_size=args.batch)

@@ -1,16 +1,20 @@
-"""A loopback SMTP server that misbehaves on purpose, reproducibly: 451s and dropped connections.
+"""Loopback SMTP servers that misbehave on purpose, reproducibly: 451s, dropped connections, stalls.
 
-It builds on the transport tests' recording server. Each ``MAIL``, ``RCPT`` and
-``DATA`` rolls a seeded die: a small share is answered ``451`` (try again
-later), another small share has its connection closed without an answer. A
-``DATA`` dropped that way is not recorded — the server "crashed" before queueing
-the message — so a retry is the only copy. Recipients in ``refused_domain`` are
-refused for good with ``550``.
+They build on the transport tests' recording server. :class:`FaultyRecorder`:
+each ``MAIL``, ``RCPT`` and ``DATA`` rolls a seeded die: a small share is
+answered ``451`` (try again later), another small share has its connection
+closed without an answer. A ``DATA`` dropped that way is not recorded — the
+server "crashed" before queueing the message — so a retry is the only copy.
+Recipients in ``refused_domain`` are refused for good with ``550``.
+:class:`StallingRecorder` takes every message but keeps the client waiting
+for its ``250`` on chosen ones — longer than the outbox's lease.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
+import re
 from collections import Counter
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -70,6 +74,24 @@ class FaultyRecorder(Recorder):
         return await super().handle_DATA(server, session, envelope)
 
 
+class StallingRecorder(Recorder):
+    """Records every message; for the Message-IDs in ``stall``, holds the 250 back ``seconds``."""
+
+    def __init__(self, stall: set[str], seconds: float) -> None:
+        super().__init__()
+        self.stall_ids, self.seconds = stall, seconds
+        #: How many answers were held back.
+        self.stalls = 0
+
+    async def handle_DATA(self, server: RecordingSMTP, session: Session, envelope: Envelope) -> str:
+        answer = await super().handle_DATA(server, session, envelope)
+        found = re.search(rb"^Message-ID: *(\S+)\r$", envelope.original_content or b"", re.I | re.M)
+        if found and found.group(1).decode() in self.stall_ids:
+            self.stalls += 1
+            await asyncio.sleep(self.seconds)  # accepted; the client waits for the 250
+        return answer
+
+
 class FaultySMTPServer(SMTPServer):
     """An :class:`SMTPServer` whose handler is a :class:`FaultyRecorder`."""
 
@@ -82,3 +104,17 @@ class FaultySMTPServer(SMTPServer):
     def faults(self) -> Counter[str]:
         assert isinstance(self.handler, FaultyRecorder)
         return self.handler.faults
+
+
+class StallingSMTPServer(SMTPServer):
+    """An :class:`SMTPServer` whose handler is a :class:`StallingRecorder`."""
+
+    def __init__(self, recorder: StallingRecorder) -> None:
+        super().__init__()
+        self.handler = recorder
+        self.controller.handler = recorder
+
+    @property
+    def stalls(self) -> int:
+        assert isinstance(self.handler, StallingRecorder)
+        return self.handler.stalls

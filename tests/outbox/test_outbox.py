@@ -572,121 +572,8 @@ def test_a_message_the_transport_cannot_carry_is_dead_and_the_rest_go(
     assert "email only" in (dead.last_error or "")
 
 
-# -- crashes and leases -------------------------------------------------------------------
-class Crash(BaseException):
-    """The dispatcher dying (SIGKILL, power cut) in the middle of a batch."""
-
-
-class CrashingTransport(MemoryTransport):
-    """Accepts ``survive`` messages, then the process "dies" before anything is recorded."""
-
-    def __init__(self, survive: int) -> None:
-        super().__init__()
-        self.survive = survive
-
-    def _send(self, message: Message) -> Receipt:
-        if len(self.outbox) >= self.survive:
-            raise Crash
-        return super()._send(message)
-
-
-def test_expired_lease_returns_the_entry_to_the_queue(
-    make_outbox: MakeOutbox, clock: Clock
-) -> None:
-    outbox = make_outbox(lease_seconds=60)
-    batch = emails(5)
-    for message in batch:
-        outbox.put(message)
-    crashing = CrashingTransport(survive=2)
-
-    with pytest.raises(Crash):
-        outbox.dispatch(crashing)
-    assert outbox.counts() == {"queued": 0, "sending": 5, "sent": 0, "dead": 0}
-
-    other = make_outbox(lease_seconds=60)  # another dispatcher, while the lease holds
-    transport = MemoryTransport()
-    clock.advance(59)
-    assert other.dispatch(transport).claimed == 0
-    clock.advance(1)
-    report = other.dispatch(transport)
-
-    assert (report.claimed, report.sent) == (5, 5)
-    entry = other.get(batch[0].idempotency_key)
-    assert entry is not None
-    assert entry.attempts == 2
-    assert "expired without a result" in (entry.last_error or "")
-    # The two accepted before the crash went twice: the duplicate the design allows,
-    # with the same Message-ID both times.
-    twice = [m for m in crashing.outbox if m in transport.outbox]
-    assert len(twice) == 2
-    assert all(isinstance(m, Email) and m.message_id for m in twice)
-
-
-def test_a_lease_lapsing_on_the_last_attempt_parks_the_entry(
-    make_outbox: MakeOutbox, clock: Clock
-) -> None:
-    outbox = make_outbox(retry=RetryPolicy(attempts=1), lease_seconds=60)
-    outbox.put(email())
-    with pytest.raises(Crash):
-        outbox.dispatch(CrashingTransport(survive=0))
-    clock.advance(60)
-
-    report = outbox.dispatch(MemoryTransport())
-
-    assert (report.claimed, report.dead, report.sent) == (1, 1, 0)
-    [dead] = outbox.dead()
-    assert (dead.last_error or "").startswith("gave up after 1 attempts")
-
-
-def test_a_message_that_breaks_the_dispatcher_is_parked_once_its_lease_lapses(
-    make_outbox: MakeOutbox, clock: Clock
-) -> None:
-    outbox = make_outbox(lease_seconds=60)
-    batch = emails(4)
-    for message in batch:
-        outbox.put(message)
-    poison = batch[1]
-
-    class Buggy(MemoryTransport):
-        def _send(self, message: Message) -> Receipt:
-            if message.idempotency_key == poison.idempotency_key:
-                raise ValueError("cannot encode header")
-            return super()._send(message)
-
-    buggy = Buggy()
-    with pytest.raises(ValueError, match="cannot encode header"):
-        outbox.dispatch(buggy)
-    assert buggy.outbox == [batch[0]]  # sent before the bug struck, never recorded
-    clock.advance(60)
-
-    report = outbox.dispatch(buggy)  # each lapsed entry now goes alone
-
-    assert (report.claimed, report.sent, report.dead) == (4, 3, 1)
-    [dead] = outbox.dead()
-    assert dead.idempotency_key == poison.idempotency_key
-    assert "ValueError('cannot encode header')" in (dead.last_error or "")
-
-
-def test_a_late_result_after_losing_the_lease_is_still_recorded(
-    make_outbox: MakeOutbox, clock: Clock
-) -> None:
-    outbox = make_outbox(lease_seconds=10)
-    message = email()
-    outbox.put(message)
-    rival = make_outbox(lease_seconds=10)
-
-    class Slow(MemoryTransport):
-        def _send(self, sent: Message) -> Receipt:
-            clock.advance(11)  # the lease lapses while the provider thinks
-            assert rival.dispatch(MemoryTransport(fail_with=TransientTransportError("x"))).claimed
-            return super()._send(sent)
-
-    assert outbox.dispatch(Slow()).sent == 1
-    entry = outbox.get(message.idempotency_key)
-    assert entry is not None
-    assert entry.state == "sent"  # the rival's failure did not undo it
-
-
+# -- processes ---------------------------------------------------------------------------
+# (Crashes, leases, renewal and fencing: test_leases.py.)
 def test_a_forked_child_opens_its_own_connection(outbox: Outbox) -> None:
     outbox.put(email(seed=1))  # the parent's connection is open
     pid = os.fork()
@@ -800,6 +687,53 @@ def test_repr_hides_the_password() -> None:
     outbox = Outbox("postgresql://shop:hunter2@db.example/shop")
     assert "hunter2" not in repr(outbox)
     assert "shop:***@db.example" in repr(outbox)
+
+
+#: The outbox's table as version 1 made it (before lease tokens, sizes and pins).
+TABLE_V1 = """CREATE TABLE relationclient_outbox (
+    id {id} PRIMARY KEY, idempotency_key text NOT NULL UNIQUE, channel text NOT NULL,
+    kind text NOT NULL, recipient text NOT NULL, state text NOT NULL DEFAULT 'queued',
+    attempts integer NOT NULL DEFAULT 0, not_before {instant} NOT NULL, lease_until {instant},
+    owner text, last_error text, receipt text, created_at {instant} NOT NULL,
+    updated_at {instant} NOT NULL, message text NOT NULL
+)"""
+
+
+def test_tables_of_version_1_are_upgraded_in_place(
+    outbox_url: str, make_outbox: MakeOutbox, clock: Clock
+) -> None:
+    sqlite = outbox_url.startswith("sqlite")
+    kinds = {
+        "id": "INTEGER" if sqlite else "bigint",
+        "instant": "REAL" if sqlite else "timestamptz",
+    }
+    message = email()
+    at: Any = clock.now.timestamp() if sqlite else clock.now
+    mark = "?" if sqlite else "%s"
+    conn = connect(outbox_url)
+    conn.execute("CREATE TABLE relationclient_outbox_schema (version integer NOT NULL)")
+    conn.execute("INSERT INTO relationclient_outbox_schema VALUES (1)")
+    conn.execute(TABLE_V1.format(**kinds))
+    conn.execute(
+        "INSERT INTO relationclient_outbox (id, idempotency_key, channel, kind, recipient, "
+        f"not_before, created_at, updated_at, message) VALUES (1, {', '.join([mark] * 8)})",
+        [message.idempotency_key, "email", message.kind, message.recipient, at, at, at,
+         message.model_dump_json()],
+    )  # fmt: skip
+    conn.commit()
+    conn.close()
+
+    outbox = make_outbox()
+    entry = outbox.get(message.idempotency_key)  # a read upgrades them: it needs the columns
+
+    assert entry is not None
+    assert (entry.lease_token, entry.pinned_to) == (0, None)
+    assert entry.size == len(message.model_dump_json().encode())
+    assert outbox.dispatch(MemoryTransport()).sent == 1
+    conn = connect(outbox_url)
+    versions = conn.execute("SELECT version FROM relationclient_outbox_schema").fetchall()
+    conn.close()
+    assert [tuple(row) for row in versions] == [(2,)]
 
 
 def test_tables_from_a_newer_version_are_refused(

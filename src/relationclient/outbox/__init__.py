@@ -16,6 +16,9 @@ Transient failures come back after a capped, jittered exponential backoff
 (honouring ``Retry-After``); permanent ones are parked as ``dead`` with the
 provider's reason, for :meth:`Outbox.dead` and :meth:`Outbox.requeue`.
 Marketing SMS respect :class:`QuietHours` (strict French practice by default).
+Dispatchers hold what they claimed under leases measured by the database's
+clock, renewed while they send and fenced by a token, so two live dispatchers
+never send one entry twice (:mod:`.heartbeat`, :mod:`.store`).
 
 Why the standard library's :mod:`sqlite3` and psycopg 3 rather than SQLAlchemy:
 the outbox needs about ten statements, and their correctness rests on details
@@ -36,15 +39,19 @@ SQLAlchemy's breadth.
 from .entry import DispatchReport as DispatchReport
 from .entry import OutboxEntry as OutboxEntry
 from .entry import State as State
+from .outbox import DEFAULT_BATCH_BYTES as DEFAULT_BATCH_BYTES
 from .outbox import Outbox as Outbox
 from .quiet_hours import DEFAULT_QUIET_HOURS as DEFAULT_QUIET_HOURS
 from .quiet_hours import NO_QUIET_HOURS as NO_QUIET_HOURS
 from .quiet_hours import QuietHours as QuietHours
+from .store import LockTimeoutError as LockTimeoutError
 
 __all__ = [
+    "DEFAULT_BATCH_BYTES",
     "DEFAULT_QUIET_HOURS",
     "NO_QUIET_HOURS",
     "DispatchReport",
+    "LockTimeoutError",
     "Outbox",
     "OutboxEntry",
     "QuietHours",

@@ -23,8 +23,9 @@ State = Literal["queued", "sending", "sent", "dead"]
 ``queued``
     Waiting for its ``not_before``, or due and waiting for a dispatcher.
 ``sending``
-    Claimed by a dispatcher until ``lease_until``; if that passes without a
-    result (the dispatcher crashed), the entry goes back to ``queued``.
+    Claimed by a dispatcher, which renews its lease while it sends; if
+    ``lease_until`` passes without a result or a renewal (the dispatcher
+    crashed or froze), the entry goes back to ``queued``.
 ``sent``
     A provider accepted it; ``receipt`` says which and when.
 ``dead``
@@ -50,12 +51,23 @@ class OutboxEntry:
             including one in flight.
         not_before: The entry is not sent before this instant (UTC): a delay
             asked at ``put``, quiet hours, or the backoff after a failure.
-        lease_until: While ``sending``, when the dispatcher's claim lapses.
+        lease_until: While ``sending``, when the dispatcher's claim lapses unless
+            renewed — an instant of the database's clock, not of any process's.
         last_error: Why the last attempt failed: the provider's code and text.
         receipt: The provider's receipt, once ``sent``.
         created_at: When the entry was stored (UTC).
         updated_at: When the entry last changed (UTC).
         message_json: The message as stored (JSON); see :attr:`message`.
+        lease_token: The fencing token: raised by one at every claim. A
+            dispatcher records a result only while the entry still bears the
+            token its claim returned, so one that lost its lease (frozen, cut
+            off from the database) writes nothing over the next owner's work.
+        size: The bytes of ``message_json``; a claim takes entries up to a
+            total size (``dispatch(batch_bytes=…)``).
+        pinned_to: The transport (``error.transport``) that may hold the
+            message after an attempt whose outcome nobody knows (a timeout once
+            the data left, an HTTP 502 or 504): later attempts go through that
+            transport only, never failed over. None otherwise.
     """
 
     id: int
@@ -72,6 +84,9 @@ class OutboxEntry:
     created_at: datetime
     updated_at: datetime
     message_json: str = field(repr=False)
+    lease_token: int = 0
+    size: int = 0
+    pinned_to: str | None = None
 
     @cached_property
     def message(self) -> Message:
@@ -119,11 +134,15 @@ class DispatchReport:
 
     Attributes:
         claimed: Entries claimed (each counts once per claim).
-        sent: Entries a provider accepted.
+        sent: Entries a provider accepted, recorded as sent.
         retried: Entries that failed transiently and wait for their backoff.
         dead: Entries refused for good or out of attempts.
         deferred: Entries held back by quiet hours at send time, not counted
             as an attempt.
+        lost: Entries whose lease passed to another dispatcher before their
+            result was recorded (this one froze or lost the database for
+            longer than the lease): their result was not recorded, the new
+            owner's stands. Zero while dispatchers stay alive and connected.
         elapsed: Seconds the call took.
     """
 
@@ -132,6 +151,7 @@ class DispatchReport:
     retried: int = 0
     dead: int = 0
     deferred: int = 0
+    lost: int = 0
     elapsed: float = 0.0
 
     @property

@@ -10,13 +10,20 @@ The life of an entry::
               └──────────────────────────── requeue ◀────────────────────────┘
 
 Every arrow is one committed transaction. A message goes out between the
-claim and the record, so a dispatcher killed after the provider accepted but
-before the record commits leaves the entry ``sending``; when its lease
-expires another dispatcher sends it again — the one duplicate the design
-allows, carrying the same ``Message-ID`` so receivers can drop it. The same
-holds for a transient failure after which nobody knows whether the provider
-took the message (a timeout once the data left, ``accepted=None``): it is
-retried, since a copy with the same ``Message-ID`` is better than a loss.
+claim and the record. While it does, a :class:`~.heartbeat.Heartbeat` renews
+the lease (by the database's clock), however long the provider takes, so no
+other live dispatcher claims the entry; and the record is fenced by the
+claim's lease token, so a dispatcher that lost its lease anyway (frozen, cut
+off from the database) writes nothing over the next owner's work.
+
+A dispatcher killed after the provider accepted but before the record commits
+leaves the entry ``sending``; when its lease lapses another dispatcher sends
+it again — the one duplicate the design allows, carrying the same
+``Message-ID`` so receivers can drop it. The same holds for a transient
+failure after which nobody knows whether the provider took the message (a
+timeout once the data left, an HTTP 502 or 504: ``accepted=None``): it is
+retried through the same transport — never failed over to another — since a
+copy with the same ``Message-ID`` is better than a loss.
 """
 
 from __future__ import annotations
@@ -40,8 +47,10 @@ from pydantic import ValidationError
 from ..errors import ConfigurationError, TransportError
 from ..messages import Email, Message, Sms
 from ..transports.base import BaseTransport, Receipt, Transport
+from ..transports.failover import FailoverTransport
 from ..transports.retry import RetryPolicy
 from .entry import STATES, DispatchReport, OutboxEntry, State, receipt_to_json
+from .heartbeat import Heartbeat
 from .quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
 from .store import NewEntry, Outcome, Store, lapsed, store_opener
 
@@ -52,7 +61,7 @@ if TYPE_CHECKING:
 
     ShopConnection: TypeAlias = sqlite3.Connection | psycopg.Connection[Any]
 
-__all__ = ["DEFAULT_RETRY", "DEFAULT_URL", "Outbox"]
+__all__ = ["DEFAULT_BATCH_BYTES", "DEFAULT_RETRY", "DEFAULT_URL", "Outbox"]
 
 DEFAULT_URL = "sqlite:///relationclient-outbox.sqlite3"
 """The embedded default: a SQLite file in the current directory."""
@@ -62,6 +71,16 @@ DEFAULT_RETRY = RetryPolicy(attempts=10, base=30.0, cap=3600.0)
 
 An outbox outlives a provider's bad hour, where a transport's own retries
 (seconds) do not.
+"""
+
+DEFAULT_BATCH_BYTES = 8 * 1024 * 1024
+"""8 MiB of stored message per claim: a full batch of ordinary emails (20–60 KB
+each), or one message with large attachments at a time.
+
+A message costs many times its stored size while it is sent — the stored JSON,
+the parsed message, its MIME bytes, the SMTP library's copies of them. Fifteen
+emails with a 12 MB attachment each, claimed together, peaked at 1.3 GB; one
+at a time, at 330 MB.
 """
 
 
@@ -103,6 +122,15 @@ class _Budget:
                 self._left += unused
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """What one claim may take: entries, bytes of stored message, or the one key."""
+
+    size: int
+    bytes: int
+    key: str | None
+
+
 @dataclass
 class _Tally:
     claimed: int = 0
@@ -110,10 +138,13 @@ class _Tally:
     retried: int = 0
     dead: int = 0
     deferred: int = 0
+    lost: int = 0
 
-    def add(self, outcomes: Iterable[Outcome]) -> None:
+    def add(self, outcomes: Iterable[Outcome], recorded: set[int]) -> None:
         for outcome in outcomes:
-            if outcome.state == "sent":
+            if outcome.entry_id not in recorded:
+                self.lost += 1
+            elif outcome.state == "sent":
                 self.sent += 1
             elif outcome.state == "dead":
                 self.dead += 1
@@ -137,16 +168,25 @@ class Outbox:
             which is what lets :meth:`put` join the shop's transaction.
         retry: When to try a transiently failed entry again, and how many tries
             in all before it is parked as dead.
-        lease_seconds: How long a dispatcher owns the entries it claimed. Longer
-            than a batch ever takes to send; an entry whose dispatcher died goes
-            back to the queue when it lapses.
+        lease_seconds: How long a dispatcher owns the entries it claimed, by the
+            database's clock, from the claim or the last renewal. A dispatch
+            renews its leases every third of this while it sends, so a slow
+            provider never loses them; an entry whose dispatcher died goes back
+            to the queue at most this long after its last renewal.
         quiet_hours: The policy holding marketing messages out of hours; they are
             deferred (``not_before``), never dropped.
         clock: Returns the current aware datetime; every instant the outbox
-            stores comes from it (tests pass a clock they move).
+            stores comes from it (tests pass a clock they move) — except leases,
+            which the database's own clock measures, so that a process whose
+            clock is wrong cannot take entries another still holds.
+        lock_timeout: Seconds to wait for a database lock another connection
+            holds (SQLite's write lock, a PostgreSQL row or table lock) before
+            raising :class:`~relationclient.outbox.LockTimeoutError`, which
+            says what holds it as far as the database can tell.
 
-    The outbox may be shared by threads. Database errors are the driver's own
-    (:class:`sqlite3.Error`, :class:`psycopg.Error`), raised as they come.
+    The outbox may be shared by threads. Other database errors are the
+    driver's own (:class:`sqlite3.Error`, :class:`psycopg.Error`), raised as
+    they come.
 
     Raises:
         ConfigurationError: For an unusable URL, or PostgreSQL without psycopg.
@@ -157,22 +197,32 @@ class Outbox:
         url: str = DEFAULT_URL,
         *,
         retry: RetryPolicy = DEFAULT_RETRY,
-        lease_seconds: float = 300.0,
+        lease_seconds: float = 60.0,
         quiet_hours: QuietHours = DEFAULT_QUIET_HOURS,
         clock: Callable[[], datetime] = _utc_now,
+        lock_timeout: float = 10.0,
     ) -> None:
         if lease_seconds <= 0:
             raise ConfigurationError("lease_seconds must be positive")
+        if lock_timeout <= 0:
+            raise ConfigurationError("lock_timeout must be positive")
         self.url = url
         self.retry = retry
+        self.lease_seconds = float(lease_seconds)
         self.lease = timedelta(seconds=lease_seconds)
         self.quiet_hours = quiet_hours
         self.clock = clock
-        self._open = store_opener(url)
+        self.lock_timeout = float(lock_timeout)
+        self._open = store_opener(url, self.lock_timeout)
         self._store: Store | None = None
         self._pid = os.getpid()
         self._inherited: list[Store] = []
         self._lock = threading.RLock()
+        # The heartbeats' own connection, opened when a send first outlasts a third of
+        # a lease; used under its own lock, never while holding self._lock.
+        self._renewer: Store | None = None
+        self._renewer_pid = os.getpid()
+        self._renewer_lock = threading.Lock()
         # SQLite connections a put() wrote through, per thread (see _check_no_open_put).
         self._shop_connections = threading.local()
 
@@ -211,12 +261,27 @@ class Outbox:
         store = self._connected()
         return store if store.ensure_schema(create=False) else None
 
+    def _renew(self, held: Sequence[tuple[int, int]]) -> set[int]:
+        """Push on the leases of ``held`` (id, token), for a heartbeat; the ids still ours."""
+        with self._renewer_lock:
+            if self._renewer is None or self._renewer_pid != os.getpid():
+                if self._renewer is not None:
+                    self._inherited.append(self._renewer)  # the parent's, after a fork
+                with self._lock:
+                    main = self._connected()
+                self._renewer, self._renewer_pid = main.clone(), os.getpid()
+            return self._renewer.renew(held, self.lease_seconds)
+
     def close(self) -> None:
-        """Close the outbox's connection; the next call opens a new one."""
+        """Close the outbox's connections; the next call opens new ones."""
         with self._lock:
             if self._store is not None and self._pid == os.getpid():
                 self._store.close()
             self._store = None
+        with self._renewer_lock:
+            if self._renewer is not None and self._renewer_pid == os.getpid():
+                self._renewer.close()
+            self._renewer = None
 
     def __enter__(self) -> Self:
         return self
@@ -327,19 +392,29 @@ class Outbox:
         limit: int | None = None,
         workers: int = 1,
         batch_size: int = 100,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
         key: str | None = None,
     ) -> DispatchReport:
         """Send what is due through ``transport``, until nothing due is left (or ``limit``).
 
-        Each round claims up to ``batch_size`` due entries under a lease, sends
-        them with one ``send_many`` (one connection reused, or a transport's own
-        pool), and records every result in one transaction: the receipt of an
-        accepted message; for a transient failure, a new ``not_before`` after the
-        retry policy's backoff (at least the provider's ``Retry-After``); for a
+        Each round claims due entries under a lease — up to ``batch_size`` of
+        them and ``batch_bytes`` of stored message — sends them with one
+        ``send_many`` (one connection reused, or a transport's own pool), and
+        records every result in one transaction: the receipt of an accepted
+        message; for a transient failure, a new ``not_before`` after the retry
+        policy's backoff (at least the provider's ``Retry-After``); for a
         permanent failure or the last allowed attempt, ``dead`` with the
         provider's code and text. A marketing message that quiet hours now hold
         (it waited in the queue into the evening) is deferred, its attempt not
         counted.
+
+        While the batch is out, a heartbeat thread renews its leases every
+        third of ``lease_seconds``, however long the provider takes; results
+        are recorded only while the entries still bear this claim's lease
+        token. A failure whose outcome nobody knows (``accepted=None``) is
+        retried through the transport that may have the message: with a
+        :class:`~relationclient.transports.FailoverTransport`, through that
+        child only.
 
         It is safe to run in several threads, processes and machines at once,
         and to kill at any moment: an entry is claimed by one dispatcher at a
@@ -358,6 +433,10 @@ class Outbox:
                 connection, all sharing ``transport`` (the built-in transports
                 are thread-safe).
             batch_size: Entries claimed, sent and recorded together.
+            batch_bytes: At most this many bytes of stored message per claim
+                (:data:`DEFAULT_BATCH_BYTES`), so that large attachments cannot
+                exhaust memory; an entry larger than that alone is still
+                claimed, alone.
             key: Send only the entry stored under this idempotency key, if it
                 is due (queued and past its ``not_before``, or held by a
                 dispatcher whose lease lapsed) — what a task queue's per-message
@@ -365,43 +444,60 @@ class Outbox:
 
         Returns:
             What was done, and how long it took.
+
+        Raises:
+            LockTimeoutError: When a database lock stayed held by another
+                connection for ``lock_timeout`` seconds.
         """
         if workers < 1 or batch_size < 1 or (limit is not None and limit < 0):
             raise ValueError("workers and batch_size must be at least 1, limit not negative")
+        if batch_bytes < 1:
+            raise ValueError("batch_bytes must be at least 1")
         self._check_no_open_put()
         started = time.monotonic()
         budget = _Budget(1 if key is not None else limit)
+        claim = _Claim(batch_size, batch_bytes, key)
         with self._lock:
             main = self._main()
-        if workers == 1 or key is not None:
-            tally = self._work(main, self._lock, transport, budget, batch_size, key)
-        else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="outbox-dispatch") as pool:
-                futures = [
-                    pool.submit(self._work_alone, main, transport, budget, batch_size)
-                    for _ in range(workers)
-                ]
-                tallies = [future.result() for future in futures]
-            tally = _Tally()
-            for part in tallies:
-                for name in ("claimed", "sent", "retried", "dead", "deferred"):
-                    setattr(tally, name, getattr(tally, name) + getattr(part, name))
+        heartbeat = Heartbeat(self._renew, interval=self.lease_seconds / 3)
+        try:
+            if workers == 1 or key is not None:
+                tally = self._work(main, self._lock, transport, budget, claim, heartbeat)
+            else:
+                with ThreadPoolExecutor(workers, thread_name_prefix="outbox-dispatch") as pool:
+                    futures = [
+                        pool.submit(self._work_alone, main, transport, budget, claim, heartbeat)
+                        for _ in range(workers)
+                    ]
+                    tallies = [future.result() for future in futures]
+                tally = _Tally()
+                for part in tallies:
+                    for name in ("claimed", "sent", "retried", "dead", "deferred", "lost"):
+                        setattr(tally, name, getattr(tally, name) + getattr(part, name))
+        finally:
+            heartbeat.stop()
         return DispatchReport(
             claimed=tally.claimed,
             sent=tally.sent,
             retried=tally.retried,
             dead=tally.dead,
             deferred=tally.deferred,
+            lost=tally.lost,
             elapsed=time.monotonic() - started,
         )
 
     def _work_alone(
-        self, main: Store, transport: Transport, budget: _Budget, batch_size: int
+        self,
+        main: Store,
+        transport: Transport,
+        budget: _Budget,
+        claim: _Claim,
+        heartbeat: Heartbeat,
     ) -> _Tally:
         with self._lock:
             store = main.clone()
         try:
-            return self._work(store, nullcontext(), transport, budget, batch_size)
+            return self._work(store, nullcontext(), transport, budget, claim, heartbeat)
         finally:
             store.close()
 
@@ -411,24 +507,30 @@ class Outbox:
         lock: AbstractContextManager[Any],
         transport: Transport,
         budget: _Budget,
-        batch_size: int,
-        key: str | None = None,
+        claim: _Claim,
+        heartbeat: Heartbeat,
     ) -> _Tally:
         """Claim, send, record, until nothing is due or the budget is spent."""
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         tally = _Tally()
-        while wanted := budget.take(batch_size):
+        while wanted := budget.take(claim.size):
             now = self._now()
             with lock:
-                entries = store.claim(owner, now, now + self.lease, wanted, key)
+                entries = store.claim(
+                    owner, now, self.lease_seconds, wanted, claim.bytes, claim.key
+                )
             budget.give_back(wanted - len(entries))
             if not entries:
                 break
             tally.claimed += len(entries)
-            outcomes = self._attempt(entries, transport, now)
-            with lock:
-                store.record(owner, self._now(), outcomes)
-            tally.add(outcomes)
+            heartbeat.hold(entries)
+            try:
+                outcomes = self._attempt(entries, transport, now)
+                with lock:
+                    recorded = store.record(self._now(), outcomes)
+            finally:
+                heartbeat.release(entries)
+            tally.add(outcomes, recorded)
         return tally
 
     def _attempt(
@@ -443,6 +545,7 @@ class Outbox:
                 outcomes.append(
                     Outcome(
                         entry.id,
+                        entry.lease_token,
                         "dead",
                         last_error=f"gave up after {entry.attempts - 1} attempts; the last "
                         f"ended without a result ({entry.last_error or 'lease expired'})",
@@ -452,13 +555,14 @@ class Outbox:
             try:
                 message = entry.message
             except ValidationError as exc:
-                outcomes.append(
-                    Outcome(entry.id, "dead", last_error=f"stored message is invalid: {exc}")
-                )
+                reason = f"stored message is invalid: {exc}"
+                outcomes.append(Outcome(entry.id, entry.lease_token, "dead", last_error=reason))
                 continue
             hold = self.quiet_hours.hold_until(message, now)
             if hold is not None:
-                outcomes.append(Outcome(entry.id, "queued", not_before=hold, refund=1))
+                outcomes.append(
+                    Outcome(entry.id, entry.lease_token, "queued", not_before=hold, refund=1)
+                )
                 continue
             if isinstance(transport, BaseTransport):
                 try:
@@ -467,28 +571,44 @@ class Outbox:
                     outcomes.append(self._failed(entry, exc, now))
                     continue
             ready.append((entry, message))
-        batch = [(entry, message) for entry, message in ready if not lapsed(entry)]
-        results = self._send(transport, [message for _, message in batch])
-        finished = [(entry, result) for (entry, _), result in zip(batch, results, strict=True)]
+        finished: list[tuple[OutboxEntry, Receipt | TransportError]] = []
+        # Each group goes through its own route: the transport, or for an entry whose last
+        # attempt ended unknown, the failover child that may have it.
+        routes: dict[int, tuple[Transport, list[tuple[OutboxEntry, Message]]]] = {}
+        for entry, message in ready:
+            if not lapsed(entry):
+                route = self._route(transport, entry)
+                routes.setdefault(id(route), (route, []))[1].append((entry, message))
+        for route, batch in routes.values():
+            results = self._send(route, [message for _, message in batch])
+            finished += [(entry, result) for (entry, _), result in zip(batch, results, strict=True)]
         # An entry whose dispatcher died holding it goes alone: if it is what breaks
         # dispatchers (a bug on one odd message), it must not take a batch down again.
         for entry, message in ready:
             if not lapsed(entry):
                 continue
             try:
-                [result] = self._send(transport, [message])
+                [result] = self._send(self._route(transport, entry), [message])
             except Exception as exc:
                 reason = f"sending it raised {exc!r}; the attempt before ended without a result"
-                outcomes.append(Outcome(entry.id, "dead", last_error=reason))
+                outcomes.append(Outcome(entry.id, entry.lease_token, "dead", last_error=reason))
                 continue
             finished.append((entry, result))
         done = self._now()
         for entry, result in finished:
             if isinstance(result, Receipt):
-                outcomes.append(Outcome(entry.id, "sent", receipt_json=receipt_to_json(result)))
+                receipt = receipt_to_json(result)
+                outcomes.append(Outcome(entry.id, entry.lease_token, "sent", receipt_json=receipt))
             else:
                 outcomes.append(self._failed(entry, result, done))
         return outcomes
+
+    @staticmethod
+    def _route(transport: Transport, entry: OutboxEntry) -> Transport:
+        """Where ``entry`` goes: ``transport``, or the failover child that may already have it."""
+        if entry.pinned_to and isinstance(transport, FailoverTransport):
+            return transport.child(entry.pinned_to) or transport
+        return transport
 
     @staticmethod
     def _send(transport: Transport, messages: list[Message]) -> list[Receipt | TransportError]:
@@ -510,16 +630,26 @@ class Outbox:
         return results
 
     def _failed(self, entry: OutboxEntry, error: TransportError, now: datetime) -> Outcome:
-        """Retry later (transient, attempts left) or park as dead, with the provider's reason."""
+        """Retry later (transient, attempts left) or park as dead, with the provider's reason.
+
+        After an attempt nobody knows the outcome of (``accepted=None``), the
+        entry is pinned to the transport that may have the message.
+        """
         reason = _reason(error)
+        pinned = error.transport if error.accepted is None else None
         if self.retry.should_retry(error, entry.attempts):
             wait = self.retry.backoff(entry.attempts, error.retry_after)
             return Outcome(
-                entry.id, "queued", not_before=now + timedelta(seconds=wait), last_error=reason
+                entry.id,
+                entry.lease_token,
+                "queued",
+                not_before=now + timedelta(seconds=wait),
+                last_error=reason,
+                pinned_to=pinned,
             )
         if error.transient:
             reason = f"gave up after {entry.attempts} attempts: {reason}"
-        return Outcome(entry.id, "dead", last_error=reason)
+        return Outcome(entry.id, entry.lease_token, "dead", last_error=reason, pinned_to=pinned)
 
     # -- inspection and repair -------------------------------------------------------------
     def get(self, key: str) -> OutboxEntry | None:

@@ -6,6 +6,16 @@ row another dispatcher is claiming right now is simply skipped. The lease
 written by the claim then keeps the row out of other claims after the
 transaction ends. psycopg is imported on first use, so shops on SQLite never
 need it; a missing install is reported with the extra to add.
+
+The database's clock, for leases, is the server's ``clock_timestamp()``: one
+clock for every machine that shares the queue, whatever their own say.
+
+Claims never wait (``SKIP LOCKED``); other statements may, for a lock a shop
+transaction holds (a ``put(connection=…)`` of the same key not yet committed,
+an upgrade of the tables while a shop transaction has touched them). Each
+connection sets ``lock_timeout``: after that long the statement gives up and
+:class:`~relationclient.outbox.LockTimeoutError` names the sessions holding
+locks on the outbox's tables, from ``pg_locks`` and ``pg_stat_activity``.
 """
 
 from __future__ import annotations
@@ -17,7 +27,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ConfigurationError
 from .entry import OutboxEntry
-from .store import COLUMNS, LAPSED_PREFIX, LAPSED_SUFFIX, TABLE, VERSION_TABLE, Store
+from .store import (
+    COLUMNS,
+    LAPSED_PREFIX,
+    LAPSED_SUFFIX,
+    SCHEMA_VERSION,
+    TABLE,
+    VERSION_TABLE,
+    LockTimeoutError,
+    Store,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -45,18 +64,34 @@ SCHEMA = (
         receipt text,
         created_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL,
-        message text NOT NULL
+        message text NOT NULL,
+        lease_token bigint NOT NULL DEFAULT 0,
+        size bigint NOT NULL DEFAULT 0,
+        pinned_to text
     )""",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_due ON {TABLE} (not_before, id) WHERE state = 'queued'",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_lease ON {TABLE} (lease_until) WHERE state = 'sending'",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_state ON {TABLE} (state, updated_at)",
 )
 
+#: From version 1 (leases without tokens, claims bounded by count only) to 2.
+UPGRADE_FROM_1 = (
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS lease_token bigint NOT NULL DEFAULT 0",
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS size bigint NOT NULL DEFAULT 0",
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS pinned_to text",
+    f"UPDATE {TABLE} SET size = octet_length(message)",
+)
+
 _QUALIFIED = ", ".join(f"o.{column.strip()}" for column in COLUMNS.split(","))
 
+#: The server's now plus %s seconds.
+LEASE_UNTIL = "clock_timestamp() + make_interval(secs => %s)"
+
+# Lapsed by the server's clock. The token stays: a late result of the lapsed
+# holder still counts until someone claims the entry again.
 RELEASE_EXPIRED = f"""
 WITH expired AS (
-    SELECT id FROM {TABLE} WHERE state = 'sending' AND lease_until <= %s
+    SELECT id FROM {TABLE} WHERE state = 'sending' AND lease_until <= clock_timestamp()
     FOR UPDATE SKIP LOCKED
 )
 UPDATE {TABLE} AS o
@@ -64,28 +99,52 @@ SET state = 'queued', last_error = '{LAPSED_PREFIX}' || o.owner || '{LAPSED_SUFF
     lease_until = NULL, owner = NULL, updated_at = %s
 FROM expired WHERE o.id = expired.id
 """
+_TAKE = f"""
+UPDATE {TABLE} AS o
+SET state = 'sending', owner = %s, lease_token = o.lease_token + 1,
+    lease_until = {LEASE_UNTIL}, attempts = o.attempts + 1, updated_at = %s
+"""
+# Due rows nobody else is claiming, in due order; then as many as fit in the byte
+# budget, and always the first. (A window function cannot sit beside FOR UPDATE,
+# hence two steps; rows locked and left are free again at the commit.)
 CLAIM = f"""
 WITH due AS (
-    SELECT id FROM {TABLE} WHERE state = 'queued' AND not_before <= %s
+    SELECT id, not_before, size FROM {TABLE} WHERE state = 'queued' AND not_before <= %s
     ORDER BY not_before, id LIMIT %s
     FOR UPDATE SKIP LOCKED
+), running AS (
+    SELECT id, SUM(size) OVER (ORDER BY not_before, id ROWS UNBOUNDED PRECEDING) AS total,
+           ROW_NUMBER() OVER (ORDER BY not_before, id) AS n
+    FROM due
 )
-UPDATE {TABLE} AS o
-SET state = 'sending', owner = %s, lease_until = %s, attempts = o.attempts + 1, updated_at = %s
-FROM due WHERE o.id = due.id
+{_TAKE}
+FROM running WHERE o.id = running.id AND (running.n = 1 OR running.total <= %s)
 RETURNING {_QUALIFIED}
 """
-
 CLAIM_KEY = f"""
 WITH due AS (
     SELECT id FROM {TABLE}
     WHERE idempotency_key = %s AND state = 'queued' AND not_before <= %s
     FOR UPDATE SKIP LOCKED
 )
-UPDATE {TABLE} AS o
-SET state = 'sending', owner = %s, lease_until = %s, attempts = o.attempts + 1, updated_at = %s
+{_TAKE}
 FROM due WHERE o.id = due.id
 RETURNING {_QUALIFIED}
+"""
+
+#: The sessions holding locks on the outbox's tables or its schema lock, oldest first.
+LOCK_HOLDERS = f"""
+SELECT a.pid, a.usename, a.application_name, a.client_addr::text, a.state,
+       extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
+       btrim(regexp_replace(a.query, '[[:space:]]+', ' ', 'g')),
+       string_agg(DISTINCT l.mode, ', ')
+FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
+WHERE l.granted AND a.pid <> pg_backend_pid()
+  AND (l.relation IN (to_regclass('{TABLE}'), to_regclass('{VERSION_TABLE}'))
+       OR (l.locktype = 'advisory' AND l.classid = %s::oid AND l.objid = %s::oid
+           AND l.objsubid = 1))
+GROUP BY a.pid, a.usename, a.application_name, a.client_addr, a.state, a.xact_start, a.query
+ORDER BY a.xact_start NULLS LAST
 """
 
 
@@ -110,17 +169,22 @@ class PostgresStore(Store):
     placeholder: ClassVar[str] = "%s"
     schema_in_shop_transaction: ClassVar[bool] = False  # DDL here never waits for the shop
 
-    def __init__(self, url: str) -> None:
+    lease_until_sql: ClassVar[str] = LEASE_UNTIL
+
+    def __init__(self, url: str, lock_timeout: float = 10.0) -> None:
         super().__init__()
         self.url = url
+        self.lock_timeout = lock_timeout
         self._psycopg = psycopg_module()
         self._conn: psycopg.Connection[tuple[Any, ...]] = self._psycopg.connect(
             url, autocommit=True
         )
+        milliseconds = f"{max(round(lock_timeout * 1000), 1)}ms"
+        self._conn.execute("SELECT set_config('lock_timeout', %s, false)", [milliseconds])
 
     def clone(self) -> PostgresStore:
         """Another connection to the same database."""
-        store = PostgresStore(self.url)
+        store = PostgresStore(self.url, self.lock_timeout)
         store.schema_ready = self.schema_ready
         return store
 
@@ -129,15 +193,57 @@ class PostgresStore(Store):
         self._conn.close()
 
     @contextlib.contextmanager
+    def _waiting(self) -> Iterator[None]:
+        """Turn a lock timeout into an error naming who holds the outbox's locks."""
+        try:
+            yield
+        except self._psycopg.errors.LockNotAvailable as exc:
+            raise LockTimeoutError(self._lock_report(exc)) from exc
+
+    def _lock_report(self, exc: Exception) -> str:
+        """What waited in vain, who holds locks on the outbox's tables now, and what to do."""
+        # The server's context line: "while inserting index tuple (0,2) in relation …".
+        lines = str(exc).strip().splitlines()
+        where = lines[-1].removeprefix("CONTEXT:").strip() if len(lines) > 1 else ""
+        text = (
+            f"outbox: waited {self.lock_timeout:g} s for a lock in PostgreSQL and gave up "
+            f"(lock_timeout{'; ' + where if where else ''})"
+        )
+        try:
+            with self._conn.cursor() as cursor:
+                high, low = divmod(SCHEMA_LOCK, 1 << 32)
+                holders = cursor.execute(LOCK_HOLDERS, [high, low]).fetchall()
+        except self._psycopg.Error:  # cannot even ask: say what we know
+            holders = []
+        if not holders:
+            return text + ": whoever held it has let go since; try again"
+        lines = []
+        for pid, user, application, client, state, seconds, query, modes in holders:
+            who = f"pid {pid} (user {user}"
+            who += f", application {application!r}" if application else ""
+            who += f", from {client}" if client else ", over a local socket"
+            who += f"; {state}" + (f", transaction open {seconds:.1f} s" if seconds else "")
+            statement = query if len(query) <= 160 else query[:159] + "…"
+            who += f"; holds {modes}; last statement: {statement})"
+            lines.append(who)
+        return (
+            f"{text}: held by {'; '.join(lines)}. Commit or roll back that transaction "
+            "(often a shop transaction left open after put(connection=…)); "
+            "pg_terminate_backend(pid) ends a session that is stuck. If such waits are "
+            "expected, give Outbox(lock_timeout=…) more seconds"
+        )
+
+    @contextlib.contextmanager
     def write(self) -> Iterator[psycopg.Cursor[tuple[Any, ...]]]:
         """A transaction, committed on exit, rolled back on any error."""
-        with self._conn.transaction():
+        with self._waiting(), self._conn.transaction():
             yield self._conn.cursor()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[psycopg.Cursor[tuple[Any, ...]]]:
         """A cursor in autocommit mode."""
-        yield self._conn.cursor()
+        with self._waiting():
+            yield self._conn.cursor()
 
     def shop_cursor(self, connection: object) -> psycopg.Cursor[tuple[Any, ...]]:
         """A cursor on the shop's psycopg connection, which must reach the same database."""
@@ -167,8 +273,19 @@ class PostgresStore(Store):
         return None if row is None or row[0] is None else int(row[0])
 
     def create_schema(self, cursor: Any) -> None:
-        """Create the tables and indexes if missing, under an advisory lock, with the version."""
+        """Create the tables if missing or upgrade older ones, under an advisory lock.
+
+        The version is read again once the lock is held: of two processes
+        starting at once, the second finds the work done.
+        """
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK])
+        found = cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [VERSION_TABLE]).fetchone()
+        version = self.recorded_version(cursor) if found and found[0] else None
+        if version == SCHEMA_VERSION:
+            return
+        if version == 1:
+            for statement in UPGRADE_FROM_1:
+                cursor.execute(statement)
         for statement in SCHEMA:
             cursor.execute(statement)
         self.insert_version(cursor)
@@ -186,15 +303,18 @@ class PostgresStore(Store):
         self,
         owner: str,
         now: datetime,
-        lease_until: datetime,
+        lease_seconds: float,
         limit: int,
+        max_bytes: int,
         key: str | None = None,
     ) -> list[OutboxEntry]:
-        """Release expired leases and claim due rows, skipping rows others are locking."""
+        """Release lapsed leases and claim due rows, skipping rows others are locking."""
         with self.write() as cursor:
-            cursor.execute(RELEASE_EXPIRED, [now, now])
+            cursor.execute(RELEASE_EXPIRED, [now])
             if key is None:
-                rows = cursor.execute(CLAIM, [now, limit, owner, lease_until, now]).fetchall()
+                params = [now, limit, owner, lease_seconds, now, max_bytes]
+                rows = cursor.execute(CLAIM, params).fetchall()
             else:
-                rows = cursor.execute(CLAIM_KEY, [key, now, owner, lease_until, now]).fetchall()
+                params = [key, now, owner, lease_seconds, now]
+                rows = cursor.execute(CLAIM_KEY, params).fetchall()
         return sorted((self.entry(row) for row in rows), key=lambda e: (e.not_before, e.id))

@@ -7,6 +7,13 @@ write lock up front, so two dispatchers (threads or processes) claiming at the
 same moment run one after the other instead of both reading the same due
 rows; readers are never blocked (WAL). Instants are stored as UTC epoch
 seconds, which compare and index as plain numbers.
+
+The database's clock, for leases, is SQLite's ``julianday('now')``: the clock
+of the machine the file is on, which every process sharing the file shares (a
+SQLite file serves one machine). A connection waits for a lock another holds
+up to ``lock_timeout`` seconds, then raises
+:class:`~relationclient.outbox.LockTimeoutError` saying what may hold it:
+SQLite cannot tell which connection does.
 """
 
 from __future__ import annotations
@@ -20,12 +27,21 @@ from typing import Any, ClassVar
 
 from ..errors import ConfigurationError
 from .entry import OutboxEntry
-from .store import COLUMNS, LAPSED_PREFIX, LAPSED_SUFFIX, TABLE, VERSION_TABLE, Store
+from .store import (
+    COLUMNS,
+    LAPSED_PREFIX,
+    LAPSED_SUFFIX,
+    SCHEMA_VERSION,
+    TABLE,
+    VERSION_TABLE,
+    LockTimeoutError,
+    Store,
+)
 
 __all__ = ["SQLiteStore", "check_path"]
 
-#: Seconds a writer waits for another's lock before giving up.
-BUSY_TIMEOUT = 30.0
+#: Now, by SQLite's clock, in the epoch seconds the outbox stores instants as.
+NOW = "((julianday('now') - 2440587.5) * 86400.0)"
 
 SCHEMA = (
     f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)",
@@ -45,36 +61,68 @@ SCHEMA = (
         receipt TEXT,
         created_at REAL NOT NULL,
         updated_at REAL NOT NULL,
-        message TEXT NOT NULL
+        message TEXT NOT NULL,
+        lease_token INTEGER NOT NULL DEFAULT 0,
+        size INTEGER NOT NULL DEFAULT 0,
+        pinned_to TEXT
     )""",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_due ON {TABLE} (not_before, id) WHERE state = 'queued'",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_lease ON {TABLE} (lease_until) WHERE state = 'sending'",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_state ON {TABLE} (state, updated_at)",
 )
 
+#: From version 1 (leases without tokens, claims bounded by count only) to 2.
+UPGRADE_FROM_1 = (
+    f"ALTER TABLE {TABLE} ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0",
+    f"ALTER TABLE {TABLE} ADD COLUMN size INTEGER NOT NULL DEFAULT 0",
+    f"ALTER TABLE {TABLE} ADD COLUMN pinned_to TEXT",
+    f"UPDATE {TABLE} SET size = length(CAST(message AS BLOB))",
+)
+
+# Lapsed by the database's clock. The token stays: a late result of the lapsed
+# holder still counts until someone claims the entry again.
 RELEASE_EXPIRED = f"""
 UPDATE {TABLE}
 SET state = 'queued', last_error = '{LAPSED_PREFIX}' || owner || '{LAPSED_SUFFIX}',
     lease_until = NULL, owner = NULL, updated_at = ?
-WHERE state = 'sending' AND lease_until <= ?
+WHERE state = 'sending' AND lease_until <= {NOW}
 """
-CLAIM = f"""
+_TAKE = f"""
 UPDATE {TABLE}
-SET state = 'sending', owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-WHERE id IN (
-    SELECT id FROM {TABLE} INDEXED BY {TABLE}_due  -- in due order, no sort of the backlog
+SET state = 'sending', owner = ?, lease_token = lease_token + 1, lease_until = {NOW} + ?,
+    attempts = attempts + 1, updated_at = ?
+"""
+# Due entries in due order (no sort of the backlog), as many as fit in the byte
+# budget, and always the first.
+CLAIM = f"""
+WITH due AS (
+    SELECT id, not_before, size FROM {TABLE} INDEXED BY {TABLE}_due
     WHERE state = 'queued' AND not_before <= ?
     ORDER BY not_before, id LIMIT ?
+), running AS (
+    SELECT id, SUM(size) OVER (ORDER BY not_before, id ROWS UNBOUNDED PRECEDING) AS total,
+           ROW_NUMBER() OVER (ORDER BY not_before, id) AS n
+    FROM due
 )
+{_TAKE}
+WHERE id IN (SELECT id FROM running WHERE n = 1 OR total <= ?)
 RETURNING {COLUMNS}
 """
-
 CLAIM_KEY = f"""
-UPDATE {TABLE}
-SET state = 'sending', owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+{_TAKE}
 WHERE idempotency_key = ? AND state = 'queued' AND not_before <= ?
 RETURNING {COLUMNS}
 """
+
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says another connection kept a lock SQLite waited for in vain."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BUSY
+    return "locked" in str(exc)  # pragma: no cover - Python before 3.11
 
 
 def check_path(path: str) -> str:
@@ -98,25 +146,35 @@ class SQLiteStore(Store):
     Args:
         path: The database file. The shop's own database file works too: the
             outbox only adds ``relationclient_outbox*`` tables (and turns WAL on).
+        lock_timeout: Seconds to wait for a lock another connection holds.
 
     Raises:
         ConfigurationError: For an in-memory database (not durable, and not
             shared between the outbox's connections) or a file that cannot be
             opened.
+        LockTimeoutError: When another connection kept the file locked for
+            ``lock_timeout`` seconds while this one opened it.
     """
 
     single_writer: ClassVar[bool] = True
+    lease_until_sql: ClassVar[str] = f"{NOW} + ?"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, lock_timeout: float = 10.0) -> None:
         super().__init__()
         self.path = check_path(path)
-        try:
-            self._conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
-            )
-            mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
-        except sqlite3.OperationalError as exc:
-            raise ConfigurationError(f"outbox: cannot open SQLite file {self.path}: {exc}") from exc
+        self.lock_timeout = lock_timeout
+        with self._waiting("opening it"):
+            try:
+                self._conn = sqlite3.connect(
+                    self.path, timeout=lock_timeout, isolation_level=None, check_same_thread=False
+                )
+                mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if _busy(exc):
+                    raise
+                raise ConfigurationError(
+                    f"outbox: cannot open SQLite file {self.path}: {exc}"
+                ) from exc
         if str(mode).lower() != "wal":
             try:
                 self._conn.execute("PRAGMA journal_mode=WAL")
@@ -124,13 +182,31 @@ class SQLiteStore(Store):
                 # The shop's connection holds the file in a transaction (a first ``put``
                 # joining it). The rollback journal is as durable, only less concurrent;
                 # the outbox's next connection switches to WAL.
-                if "locked" not in str(exc):
+                if not _busy(exc):
                     raise
         self._conn.execute("PRAGMA synchronous=FULL")
 
+    @contextlib.contextmanager
+    def _waiting(self, what: str) -> Iterator[None]:
+        """Turn SQLite's "database is locked", once ``lock_timeout`` is over, into a clear error."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+            raise LockTimeoutError(
+                f"outbox: waited {self.lock_timeout:g} s for a lock on the SQLite file "
+                f"{self.path} ({what}) and gave up: another connection or process holds "
+                "SQLite's write lock. SQLite cannot say which; usually it is a transaction "
+                "left open — a shop connection that wrote and has not committed (a "
+                "put(connection=…) joins that transaction until it commits), a long batch "
+                "job, or a sqlite3 shell with a write pending. Commit or close it; if such "
+                "waits are expected, give Outbox(lock_timeout=…) more seconds"
+            ) from exc
+
     def clone(self) -> SQLiteStore:
         """Another connection to the same file."""
-        store = SQLiteStore(self.path)
+        store = SQLiteStore(self.path, self.lock_timeout)
         store.schema_ready = self.schema_ready
         return store
 
@@ -142,10 +218,12 @@ class SQLiteStore(Store):
     def write(self) -> Iterator[sqlite3.Cursor]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error."""
         cursor = self._conn.cursor()
-        cursor.execute("BEGIN IMMEDIATE")
+        with self._waiting("taking the write lock"):
+            cursor.execute("BEGIN IMMEDIATE")
         try:
             yield cursor
-            cursor.execute("COMMIT")
+            with self._waiting("committing"):
+                cursor.execute("COMMIT")
         except BaseException:
             if self._conn.in_transaction:
                 self._conn.rollback()
@@ -154,7 +232,8 @@ class SQLiteStore(Store):
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Cursor]:
         """A cursor in autocommit mode: each read sees the latest commit."""
-        yield self._conn.cursor()
+        with self._waiting("reading"):
+            yield self._conn.cursor()
 
     def shop_cursor(self, connection: object) -> sqlite3.Cursor:
         """A cursor on the shop's connection, which must be open on this very file."""
@@ -178,7 +257,8 @@ class SQLiteStore(Store):
         """The recorded version, read without taking the write lock."""
         cursor = self._conn.cursor()
         try:
-            rows = cursor.execute(f"SELECT MAX(version) FROM {VERSION_TABLE}").fetchall()
+            with self._waiting("reading the schema version"):
+                rows = cursor.execute(f"SELECT MAX(version) FROM {VERSION_TABLE}").fetchall()
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 return None
@@ -186,7 +266,21 @@ class SQLiteStore(Store):
         return None if rows[0][0] is None else int(rows[0][0])
 
     def create_schema(self, cursor: Any) -> None:
-        """Create the tables and indexes if missing, and record the version."""
+        """Create the tables if missing, upgrade older ones, and record the version.
+
+        Runs under SQLite's write lock, so the version read here is the latest:
+        two processes upgrading at once do it one after the other, the second
+        finding nothing left to do.
+        """
+        found = cursor.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [VERSION_TABLE]
+        ).fetchall()
+        version = self.recorded_version(cursor) if found else None
+        if version == SCHEMA_VERSION:
+            return
+        if version == 1:
+            for statement in UPGRADE_FROM_1:
+                cursor.execute(statement)
         for statement in SCHEMA:
             cursor.execute(statement)
         self.insert_version(cursor)
@@ -203,17 +297,18 @@ class SQLiteStore(Store):
         self,
         owner: str,
         now: datetime,
-        lease_until: datetime,
+        lease_seconds: float,
         limit: int,
+        max_bytes: int,
         key: str | None = None,
     ) -> list[OutboxEntry]:
-        """Release expired leases and claim, under SQLite's one write lock."""
+        """Release lapsed leases and claim, under SQLite's one write lock."""
         at = self.to_db(now)
-        until = self.to_db(lease_until)
         with self.write() as cursor:
-            cursor.execute(RELEASE_EXPIRED, [at, at])
+            cursor.execute(RELEASE_EXPIRED, [at])
             if key is None:
-                rows = cursor.execute(CLAIM, [owner, until, at, at, limit]).fetchall()
+                params = [at, limit, owner, lease_seconds, at, max_bytes]
+                rows = cursor.execute(CLAIM, params).fetchall()
             else:
-                rows = cursor.execute(CLAIM_KEY, [owner, until, at, key, at]).fetchall()
+                rows = cursor.execute(CLAIM_KEY, [owner, lease_seconds, at, key, at]).fetchall()
         return sorted((self.entry(row) for row in rows), key=lambda e: (e.not_before, e.id))

@@ -1,14 +1,26 @@
 """The storage interface of the outbox, and the SQL both databases share.
 
 A :class:`Store` is one connection to one outbox database. The outbox asks it
-for a handful of operations — insert, claim, record, count, list, requeue,
-purge — each one transaction, committed before it returns. Everything that
-SQLite and PostgreSQL spell alike lives here; :mod:`.sqlite` and
+for a handful of operations — insert, claim, renew, record, count, list,
+requeue, purge — each one transaction, committed before it returns. Everything
+that SQLite and PostgreSQL spell alike lives here; :mod:`.sqlite` and
 :mod:`.postgres` say how to connect, how to open a write transaction, how to
-store instants, and how to claim rows without two dispatchers taking the same.
+store instants, what time the database says it is, and how to claim rows
+without two dispatchers taking the same.
 
-All instants cross this interface as aware UTC datetimes and come from the
-outbox's clock, never from the database's, so tests can move time.
+Two clocks, on purpose. Leases are measured by the **database's** clock
+(:attr:`Store.now_sql`): the claim writes ``lease_until`` as the database's
+now plus the lease, a renewal pushes it on the same way, and a lease has
+lapsed when the database's now passes it — so a dispatcher whose own clock is
+wrong cannot steal a live lease. Every other instant (``not_before``, backoff,
+quiet hours, ``created_at``) crosses this interface as an aware UTC datetime
+from the outbox's clock, which tests move by hand.
+
+Fencing: every claim raises the entry's ``lease_token`` by one and hands the
+new value to the dispatcher; a renewal and a result are written only
+``WHERE lease_token`` still equals it. Lapsing does not change the token, so
+a late result still counts while nobody else has claimed the entry; the next
+claim does, and from then on the earlier holder can write nothing.
 """
 
 from __future__ import annotations
@@ -20,13 +32,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, cast
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, RelationClientError
 from .entry import STATES, OutboxEntry, State, receipt_from_json
 
 __all__ = [
     "SCHEMA_VERSION",
     "TABLE",
     "Cursor",
+    "LockTimeoutError",
     "NewEntry",
     "Outcome",
     "Store",
@@ -35,8 +48,9 @@ __all__ = [
 ]
 
 #: The version of the tables below; a database with a later one was made by a
-#: newer relationclient and is refused rather than misread.
-SCHEMA_VERSION = 1
+#: newer relationclient and is refused rather than misread; an earlier one is
+#: upgraded in place. 2 added ``lease_token``, ``size`` and ``pinned_to``.
+SCHEMA_VERSION = 2
 TABLE = "relationclient_outbox"
 VERSION_TABLE = "relationclient_outbox_schema"
 
@@ -45,40 +59,62 @@ LAPSED_PREFIX, LAPSED_SUFFIX = "lease of ", " expired without a result"
 
 COLUMNS = (
     "id, idempotency_key, channel, kind, recipient, state, attempts, not_before, lease_until, "
-    "last_error, receipt, created_at, updated_at, message"
+    "last_error, receipt, created_at, updated_at, message, lease_token, size, pinned_to"
 )
 
 INSERT = f"""
 INSERT INTO {TABLE} (idempotency_key, channel, kind, recipient, state, attempts,
-                     not_before, message, created_at, updated_at)
-VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)
+                     not_before, message, size, created_at, updated_at)
+VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING {COLUMNS}
 """
 BY_KEY = f"SELECT {COLUMNS} FROM {TABLE} WHERE idempotency_key = ?"
+#: Fenced: only while the entry bears the claim's token. ``queued`` too, for an entry whose
+#: lease lapsed and went back to the queue but that nobody has claimed since.
+HOLDING = "id = ? AND lease_token = ? AND state IN ('sending', 'queued')"
 RECORD_SENT = f"""
-UPDATE {TABLE} SET state = 'sent', receipt = ?, lease_until = NULL, owner = NULL, updated_at = ?
-WHERE id = ? AND state <> 'sent'
+UPDATE {TABLE}
+SET state = 'sent', receipt = ?, pinned_to = NULL, lease_until = NULL, owner = NULL,
+    updated_at = ?
+WHERE {HOLDING}
 """
 RECORD_OTHER = f"""
 UPDATE {TABLE}
 SET state = ?, not_before = COALESCE(?, not_before), last_error = COALESCE(?, last_error),
-    attempts = attempts - ?, lease_until = NULL, owner = NULL, updated_at = ?
-WHERE id = ? AND owner = ? AND state = 'sending'
+    attempts = attempts - ?, pinned_to = COALESCE(?, pinned_to), lease_until = NULL,
+    owner = NULL, updated_at = ?
+WHERE {HOLDING}
+"""
+#: ``{lease_until}``: the database's now plus ``?`` seconds, in the dialect's words.
+RENEW = f"""
+UPDATE {TABLE} SET lease_until = {{lease_until}}
+WHERE id = ? AND lease_token = ? AND state = 'sending'
 """
 COUNTS = f"SELECT state, COUNT(*) FROM {TABLE} GROUP BY state"
 DEAD = (
     f"SELECT {COLUMNS} FROM {TABLE} WHERE state = 'dead' ORDER BY updated_at DESC, id DESC LIMIT ?"
 )
 REQUEUE_ALL = f"""
-UPDATE {TABLE} SET state = 'queued', attempts = 0, not_before = ?, updated_at = ?
+UPDATE {TABLE} SET state = 'queued', attempts = 0, pinned_to = NULL, not_before = ?, updated_at = ?
 WHERE state = 'dead'
 """
 REQUEUE_ONE = f"""
-UPDATE {TABLE} SET state = 'queued', attempts = 0, not_before = ?, updated_at = ?
+UPDATE {TABLE} SET state = 'queued', attempts = 0, pinned_to = NULL, not_before = ?, updated_at = ?
 WHERE id = ? AND state IN ('dead', 'queued')
 """
 PURGE_SENT = f"DELETE FROM {TABLE} WHERE state = 'sent' AND updated_at < ?"
+
+
+class LockTimeoutError(RelationClientError, TimeoutError):
+    """The outbox waited ``lock_timeout`` seconds for a database lock and gave up.
+
+    The message says who held it when the database can tell (PostgreSQL's
+    ``pg_stat_activity``: process id, user, application, client, how long its
+    transaction has been open, its last statement) and what to do. SQLite
+    cannot name the holder of its write lock: the message lists the usual
+    suspects.
+    """
 
 
 def lapsed(entry: OutboxEntry) -> bool:
@@ -112,33 +148,46 @@ class NewEntry:
     message_json: str
     created_at: datetime
 
+    @property
+    def size(self) -> int:
+        """The bytes of the stored message, which bound a claim."""
+        return len(self.message_json.encode())
+
 
 @dataclass(frozen=True)
 class Outcome:
     """How one claimed entry ended, as the dispatcher records it.
 
     ``state`` is ``sent``, ``dead``, or ``queued`` (a retry, or a deferral by
-    quiet hours, which hands its attempt back with ``refund=1``).
+    quiet hours, which hands its attempt back with ``refund=1``). ``lease_token``
+    is the claim's: the outcome is recorded only while the entry still bears it.
+    ``pinned_to`` names the transport that may hold the message after an
+    attempt with an unknown outcome.
     """
 
     entry_id: int
+    lease_token: int
     state: State
     not_before: datetime | None = None
     last_error: str | None = None
     receipt_json: str | None = None
     refund: int = 0
+    pinned_to: str | None = None
 
 
 class Store(ABC):
     """One connection to an outbox database; every method is one committed transaction.
 
     Subclasses provide the connection, transactions, the conversion of
-    instants, the schema's DDL and the claim; the rest is shared SQL written
-    with ``?`` placeholders (a subclass may rewrite them, see :meth:`sql`).
+    instants, the database's clock, the schema's DDL and the claim; the rest is
+    shared SQL written with ``?`` placeholders (a subclass may rewrite them,
+    see :meth:`sql`).
     """
 
     #: The placeholder style of the driver: ``"?"`` (sqlite3) or ``"%s"`` (psycopg).
     placeholder: ClassVar[str] = "?"
+    #: SQL for "the database's now plus ``?`` seconds", as the dialect stores instants.
+    lease_until_sql: ClassVar[str]
     #: One writer at a time (SQLite): an open shop transaction blocks every other.
     single_writer: ClassVar[bool] = False
     #: Whether tables missing at a joined ``put`` are created in the shop's transaction.
@@ -174,7 +223,11 @@ class Store(ABC):
 
     @abstractmethod
     def create_schema(self, cursor: Any) -> None:
-        """Create the tables and indexes (idempotent), inside the caller's transaction."""
+        """Bring the tables to :data:`SCHEMA_VERSION` inside the caller's transaction.
+
+        Creates them when missing, upgrades them in place when older; safe when
+        another process does the same at the same moment.
+        """
 
     @abstractmethod
     def to_db(self, instant: datetime) -> Any:
@@ -189,16 +242,21 @@ class Store(ABC):
         self,
         owner: str,
         now: datetime,
-        lease_until: datetime,
+        lease_seconds: float,
         limit: int,
+        max_bytes: int,
         key: str | None = None,
     ) -> list[OutboxEntry]:
-        """Return expired leases to the queue, then claim up to ``limit`` due entries.
+        """Return lapsed leases to the queue, then claim due entries.
 
-        Claimed entries become ``sending`` under ``owner`` until ``lease_until``
-        and count one more attempt. No two calls, in any process, may claim the
-        same entry while its lease holds. With ``key``, only the entry stored
-        under that idempotency key is claimed, if it is due.
+        Due means ``queued`` with ``not_before`` at or before ``now`` (the
+        outbox's clock). Claimed entries become ``sending`` under ``owner`` for
+        ``lease_seconds`` of the database's clock, with a new ``lease_token``,
+        and count one more attempt: at most ``limit`` of them, in due order,
+        and no more than ``max_bytes`` of stored message in all — but always
+        the first due one, however large. No two calls, in any process, may
+        claim the same entry while its lease holds. With ``key``, only the
+        entry stored under that idempotency key is claimed, if it is due.
         """
 
     # -- shared ------------------------------------------------------------------------
@@ -214,7 +272,8 @@ class Store(ABC):
     def entry(self, row: Sequence[Any]) -> OutboxEntry:
         """An :class:`OutboxEntry` from a row of :data:`COLUMNS`."""
         (id_, key, channel, kind, recipient, state, attempts, not_before, lease_until) = row[:9]
-        last_error, receipt, created_at, updated_at, message = row[9:]
+        last_error, receipt, created_at, updated_at, message = row[9:14]
+        lease_token, size, pinned_to = row[14:]
         return OutboxEntry(
             id=int(id_),
             idempotency_key=key,
@@ -230,32 +289,40 @@ class Store(ABC):
             created_at=self.from_db(created_at),
             updated_at=self.from_db(updated_at),
             message_json=message,
+            lease_token=int(lease_token),
+            size=int(size),
+            pinned_to=pinned_to,
         )
 
     def ensure_schema(self, connection: object | None = None, *, create: bool = True) -> bool:
-        """Make sure the tables exist; whether they do. Refuse tables of a newer version.
+        """Make sure the tables exist at this version; whether they do.
+
+        Tables of an earlier version are upgraded in place (once, by whichever
+        process comes first); tables of a newer version are refused.
 
         Args:
             connection: The shop's connection, when the caller joins its
-                transaction. On SQLite, missing tables are then created in the
-                shop's transaction (they commit or roll back with it): the
-                outbox's own connection would wait for the write lock the shop
-                holds. PostgreSQL creates them on its own connection at once.
+                transaction. On SQLite, missing or old tables are then created
+                or upgraded in the shop's transaction (they commit or roll back
+                with it): the outbox's own connection would wait for the write
+                lock the shop holds. PostgreSQL does it on its own connection
+                at once.
             create: False for reads, which find nothing in a database without
-                tables and must not take a write lock to say so.
+                tables and must not take a write lock to say so (old tables
+                are still upgraded: a read needs the new columns).
         """
         if self.schema_ready:
             return True
         version = self.schema_version()
-        if version is not None:
-            if version > SCHEMA_VERSION:
-                raise ConfigurationError(
-                    f"the outbox tables have schema version {version}, newer than this "
-                    f"relationclient's ({SCHEMA_VERSION}): upgrade relationclient"
-                )
+        if version is not None and version > SCHEMA_VERSION:
+            raise ConfigurationError(
+                f"the outbox tables have schema version {version}, newer than this "
+                f"relationclient's ({SCHEMA_VERSION}): upgrade relationclient"
+            )
+        if version == SCHEMA_VERSION:
             self.schema_ready = True
             return True
-        if not create:
+        if version is None and not create:
             return False
         if connection is not None and self.schema_in_shop_transaction:
             self.create_schema(self.shop_cursor(connection))
@@ -265,12 +332,15 @@ class Store(ABC):
         self.schema_ready = True
         return True
 
+    def recorded_version(self, cursor: Any) -> int | None:
+        """The version recorded in the (existing) version table, inside the caller's transaction."""
+        rows = self.execute(cursor, f"SELECT MAX(version) FROM {VERSION_TABLE}").fetchall()
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
+
     def insert_version(self, cursor: Any) -> None:
-        """Record :data:`SCHEMA_VERSION` unless a version is already recorded."""
-        if not self.execute(cursor, f"SELECT version FROM {VERSION_TABLE}").fetchall():
-            self.execute(
-                cursor, f"INSERT INTO {VERSION_TABLE} (version) VALUES (?)", [SCHEMA_VERSION]
-            )
+        """Record :data:`SCHEMA_VERSION`, replacing an earlier version."""
+        self.execute(cursor, f"DELETE FROM {VERSION_TABLE}")
+        self.execute(cursor, f"INSERT INTO {VERSION_TABLE} (version) VALUES (?)", [SCHEMA_VERSION])
 
     def insert(self, new: NewEntry, connection: object | None = None) -> tuple[OutboxEntry, bool]:
         """Store ``new`` unless its key is stored already; the entry, and whether it is new."""
@@ -281,6 +351,7 @@ class Store(ABC):
             new.recipient,
             self.to_db(new.not_before),
             new.message_json,
+            new.size,
             self.to_db(new.created_at),
             self.to_db(new.created_at),
         ]
@@ -309,32 +380,42 @@ class Store(ABC):
             rows = self.execute(cursor, BY_KEY, [key]).fetchall()
         return self.entry(rows[0]) if rows else None
 
-    def record(self, owner: str, now: datetime, outcomes: Sequence[Outcome]) -> None:
-        """Record how claimed entries ended, all in one transaction.
+    def renew(self, held: Sequence[tuple[int, int]], lease_seconds: float) -> set[int]:
+        """Push the leases of ``held`` (entry id, lease token) on; the ids still held.
 
-        A success is recorded even if the lease was lost meanwhile (the message
-        did leave); any other outcome only while ``owner`` still holds the entry.
+        An entry missing from the answer was claimed by another dispatcher
+        since (or lapsed and went back to the queue): it is no longer ours.
+        """
+        statement = RENEW.format(lease_until=self.lease_until_sql)
+        renewed = set()
+        with self.write() as cursor:
+            for entry_id, token in held:
+                if self.execute(cursor, statement, [lease_seconds, entry_id, token]).rowcount:
+                    renewed.add(entry_id)
+        return renewed
+
+    def record(self, now: datetime, outcomes: Sequence[Outcome]) -> set[int]:
+        """Record how claimed entries ended, all in one transaction; the ids recorded.
+
+        Each outcome is written only while its entry still bears the claim's
+        lease token (fencing): an entry another dispatcher claimed since keeps
+        that dispatcher's work, and is left out of the answer.
         """
         at = self.to_db(now)
-        sent = [[o.receipt_json, at, o.entry_id] for o in outcomes if o.state == "sent"]
-        other = [
-            [
-                o.state,
-                None if o.not_before is None else self.to_db(o.not_before),
-                o.last_error,
-                o.refund,
-                at,
-                o.entry_id,
-                owner,
-            ]
-            for o in outcomes
-            if o.state != "sent"
-        ]
+        recorded = set()
         with self.write() as cursor:
-            if sent:
-                cursor.executemany(self.sql(RECORD_SENT), sent)
-            if other:
-                cursor.executemany(self.sql(RECORD_OTHER), other)
+            for o in outcomes:
+                if o.state == "sent":
+                    statement = RECORD_SENT
+                    params = [o.receipt_json, at, o.entry_id, o.lease_token]
+                else:
+                    statement = RECORD_OTHER
+                    not_before = None if o.not_before is None else self.to_db(o.not_before)
+                    params = [o.state, not_before, o.last_error, o.refund, o.pinned_to, at]
+                    params += [o.entry_id, o.lease_token]
+                if self.execute(cursor, statement, params).rowcount:
+                    recorded.add(o.entry_id)
+        return recorded
 
     def counts(self) -> dict[State, int]:
         """The number of entries in each state, every state present."""
@@ -363,11 +444,12 @@ class Store(ABC):
             return self.execute(cursor, PURGE_SENT, [self.to_db(before)]).rowcount
 
 
-def store_opener(url: str) -> Callable[[], Store]:
+def store_opener(url: str, lock_timeout: float = 10.0) -> Callable[[], Store]:
     """A function opening a :class:`Store` for ``url``: ``sqlite:///path`` or ``postgresql://…``.
 
     The URL is checked now and the connection made later, when the outbox is
-    first used, so an ``Outbox`` can be built at import time.
+    first used, so an ``Outbox`` can be built at import time. Every connection
+    waits at most ``lock_timeout`` seconds for a lock another holds.
 
     Raises:
         ConfigurationError: For another scheme, an in-memory or relative-looking
@@ -384,12 +466,12 @@ def store_opener(url: str) -> Callable[[], Store]:
                 f"outbox URL {url!r}: a SQLite URL is sqlite:///relative/path or sqlite:////abs/path"
             )
         path = check_path(rest[1:])
-        return lambda: SQLiteStore(path)
+        return lambda: SQLiteStore(path, lock_timeout)
     if sep and scheme in {"postgresql", "postgres"}:
         from .postgres import PostgresStore, psycopg_module
 
         psycopg_module()
-        return lambda: PostgresStore(url)
+        return lambda: PostgresStore(url, lock_timeout)
     raise ConfigurationError(
         f"outbox URL {url!r}: use sqlite:///path/to/file.sqlite3 or postgresql://user@host/db"
     )

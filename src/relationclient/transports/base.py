@@ -167,8 +167,11 @@ class BaseTransport:
         return self._attempt(message)
 
     def _attempt(self, message: Message) -> Receipt:
-        """Send one checked message, retrying per ``self.retry``: what ``send`` and
-        ``send_many`` do for each message (a wrapper such as failover overrides it)."""
+        """Send one checked message, retrying per ``self.retry``.
+
+        What ``send`` and ``send_many`` do for each message; a wrapper such as
+        failover overrides it.
+        """
         return self.retry.call(lambda: self._send(message))
 
     @overload
