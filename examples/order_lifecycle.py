@@ -1,4 +1,4 @@
-"""One customer, one order, all five messages: from the welcome mail to "did it arrive well?".
+"""One customer, one order, its whole life in messages: from welcome to "did it arrive well?".
 
 Each step builds the email and the SMS the customer receives at that moment
 and sends them through a :class:`~relationclient.transports.MemoryTransport`,
@@ -31,6 +31,9 @@ composer = rc.Composer(
 steps: list[tuple[rc.Kind, dict[str, object]]] = [
     (rc.Kind.ACCOUNT_CREATED, {"customer": customer, "login_url": samples.LOGIN_URL}),
     (rc.Kind.ORDER_CONFIRMATION, {"order": order}),
+    (rc.Kind.ORDER_PREPARING, {"order": order}),
+    # The supplier cannot deliver one item: the shop cancels that line and refunds it.
+    (rc.Kind.ORDER_CANCELLED, {"order": order, "cancellation": samples.cancellation(order)}),
     (
         rc.Kind.ORDER_DELAYED,
         {
@@ -43,6 +46,21 @@ steps: list[tuple[rc.Kind, dict[str, object]]] = [
         },
     ),
     (rc.Kind.SHIPMENT_SENT, {"shipment": samples.shipment(locale, order=order)}),
+    # A week after delivery the customer withdraws from the lamp (EU: 14 days, no reason);
+    # the shop acknowledges it, then refunds it once the lamp is back.
+    (rc.Kind.WITHDRAWAL_ACKNOWLEDGED, {"order": order, "withdrawal": samples.withdrawal(order)}),
+    (
+        rc.Kind.REFUND_ISSUED,
+        {
+            "order": order,
+            "refund": samples.refund(
+                order,
+                amount=rc.Money(amount=order.lines[0].total, currency=order.currency),
+                lines=(order.lines[0],),
+                expected_by=date(2026, 12, 10),
+            ),
+        },
+    ),
     (
         rc.Kind.DELIVERY_CHECK,
         {"order": order, "review_url": samples.REVIEW_URL, "promo": samples.promo()},
@@ -54,8 +72,8 @@ with MemoryTransport() as transport:
         email = composer.email(kind, **context)
         sms = composer.sms(kind, **context)
         transport.send_many([email, sms])
-        print(f"{kind.value:<19} email: {email.subject}")
-        print(f"{'':<19} sms:   {sms.segments} segment(s) {sms.encoding}, {sms.purpose}")
+        print(f"{kind.value:<23} email: {email.subject}")
+        print(f"{'':<23} sms:   {sms.segments} segment(s) {sms.encoding}, {sms.purpose}")
 
     # The same event always gets the same idempotency key, so a retried job
     # can tell it already sent this one.

@@ -26,14 +26,32 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic_core import to_json
+from pydantic_core import PydanticCustomError, to_json
 
 from .errors import ConfigurationError, MessageError, RenderError
 from .i18n import Formatter, LocaleProfile, locale_profile, negotiate_locale
 from .i18n.catalogs import SHIPPED_LOCALES
-from .i18n.views import DelayView, OrderView, PromoView, ShipmentView
+from .i18n.views import (
+    CancellationView,
+    DelayView,
+    OrderView,
+    PromoView,
+    RefundView,
+    ShipmentView,
+    WithdrawalView,
+)
 from .messages import Email, Kind, Mailbox, Purpose, Sms, idempotency_key
-from .models import Customer, Delay, Order, Promo, Shipment, Shop
+from .models import (
+    Cancellation,
+    Customer,
+    Delay,
+    Order,
+    Promo,
+    Refund,
+    Shipment,
+    Shop,
+    Withdrawal,
+)
 from .models._types import HttpUrl
 from .phones import can_receive_sms
 from .rendering.environment import packaged_template_names
@@ -56,6 +74,9 @@ _CONTEXT_TYPES: dict[str, type[BaseModel]] = {
     "shipment": Shipment,
     "delay": Delay,
     "promo": Promo,
+    "cancellation": Cancellation,
+    "refund": Refund,
+    "withdrawal": Withdrawal,
 }
 #: Every URL a template shows is an absolute https URL (http for loopback hosts).
 _URL: TypeAdapter[str] = TypeAdapter(HttpUrl)
@@ -63,8 +84,12 @@ _URL: TypeAdapter[str] = TypeAdapter(HttpUrl)
 _REQUIRED: dict[str, tuple[str, ...]] = {
     Kind.ACCOUNT_CREATED: ("customer", "login_url"),
     Kind.ORDER_CONFIRMATION: ("order",),
+    Kind.ORDER_PREPARING: ("order",),
     Kind.SHIPMENT_SENT: ("shipment",),
     Kind.ORDER_DELAYED: ("order", "delay"),
+    Kind.ORDER_CANCELLED: ("order", "cancellation"),
+    Kind.REFUND_ISSUED: ("order", "refund"),
+    Kind.WITHDRAWAL_ACKNOWLEDGED: ("order", "withdrawal"),
     Kind.DELIVERY_CHECK: ("order", "review_url"),
 }
 
@@ -360,6 +385,20 @@ class Composer:
         shipment: Shipment | None = values.get("shipment")
         if order is None and shipment is not None:
             order = values["order"] = shipment.order
+        for name in ("cancellation", "refund", "withdrawal"):
+            event: Cancellation | Refund | Withdrawal | None = values.get(name)
+            if event is not None and order is not None:
+                try:
+                    event.check_for(order, name)
+                except PydanticCustomError as exc:
+                    raise RenderError(f"{kind}: {exc.message()}") from exc
+        if kind == Kind.WITHDRAWAL_ACKNOWLEDGED and not (
+            values["withdrawal"].return_costs or self.shop.return_costs
+        ):
+            raise RenderError(
+                f"{kind}: say who pays for the return: withdrawal.return_costs or "
+                "Shop.return_costs ('customer' or 'shop')"
+            )
         customer: Customer | None = values.get("customer") or (order.customer if order else None)
         if customer is None:
             raise RenderError(f"{kind} needs a customer (customer=… or an order)")
@@ -411,8 +450,17 @@ class Composer:
             values["late"] = DelayView(delay, fmt)
         if promo is not None:
             values["offer"] = PromoView(promo, fmt)
-        event = self._event(kind, values, given)
-        return MessageContext(kind, profile, customer, purpose, fmt, values, event)
+        if order is not None:
+            for name, view in (
+                ("cancellation", CancellationView),
+                ("refund", RefundView),
+                ("withdrawal", WithdrawalView),
+            ):
+                if values.get(name) is not None:
+                    values[name + "_view"] = view(values[name], values["o"], self.shop)
+        return MessageContext(
+            kind, profile, customer, purpose, fmt, values, self._event(kind, values, given)
+        )
 
     def _unsubscribe(self, customer: Customer) -> str | None:
         """The link that opts ``customer`` out, signed for them; None when none is configured."""
@@ -456,6 +504,15 @@ class Composer:
             if delay.id is not None:
                 return f"{order.number}/delay/{delay.id}"
             return f"{order.number}/delay/{delay.previous_date}/{delay.new_date}/{delay.reason}"
+        for name in ("cancellation", "refund", "withdrawal"):
+            event: Cancellation | Refund | Withdrawal | None = values.get(name)
+            if order is not None and event is not None:
+                if event.id is not None:
+                    return f"{order.number}/{name}/{event.id}"
+                content = event.model_dump_json().encode()
+                return (
+                    f"{order.number}/{name}/{hashlib.blake2b(content, digest_size=16).hexdigest()}"
+                )
         if order is not None:
             return order.number
         return customer.id or customer.email

@@ -55,12 +55,21 @@ __all__ = [
 
 
 class Kind(StrEnum):
-    """The kinds of message relationclient can build, each as email and SMS."""
+    """The kinds of message relationclient can build, each as email and SMS.
+
+    In the order of an order's life: the account, the order, its preparation
+    and shipment, what can go wrong (a delay, a cancellation), the money going
+    back (a refund, a withdrawal), and the check after delivery.
+    """
 
     ACCOUNT_CREATED = "account_created"
     ORDER_CONFIRMATION = "order_confirmation"
+    ORDER_PREPARING = "order_preparing"
     SHIPMENT_SENT = "shipment_sent"
     ORDER_DELAYED = "order_delayed"
+    ORDER_CANCELLED = "order_cancelled"
+    REFUND_ISSUED = "refund_issued"
+    WITHDRAWAL_ACKNOWLEDGED = "withdrawal_acknowledged"
     DELIVERY_CHECK = "delivery_check"
 
 

@@ -13,13 +13,15 @@ Example:
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .models import (
     Address,
+    Cancellation,
+    CancellationReason,
     Customer,
     Delay,
     DelayReason,
@@ -28,9 +30,11 @@ from .models import (
     Order,
     OrderLine,
     Promo,
+    Refund,
     Shipment,
     Shop,
     SupportHours,
+    Withdrawal,
 )
 
 __all__ = [
@@ -40,6 +44,7 @@ __all__ = [
     "UNSUBSCRIBE_SECRET",
     "UNSUBSCRIBE_URL",
     "amount_promo",
+    "cancellation",
     "context",
     "customer",
     "customers",
@@ -47,9 +52,11 @@ __all__ = [
     "jpy_order",
     "order",
     "promo",
+    "refund",
     "shipment",
     "shipments",
     "shop",
+    "withdrawal",
 ]
 
 #: The locales relationclient ships, French first (the home market).
@@ -88,6 +95,7 @@ def shop() -> Shop:
         logo_url="https://www.maison-lumiere.fr/static/logo.png",
         sender="MaisonLum",
         sms_stop_number="36111",
+        return_costs="customer",
         vat_number="FR32123456789",
         company_id="RCS Lyon 123 456 789",
     )
@@ -419,6 +427,50 @@ def amount_promo() -> Promo:
     )
 
 
+def refund(of: Order | None = None, **changes: Any) -> Refund:
+    """A partial refund of ``of`` (the French sample order): its second line, to the card.
+
+    It arrives two weeks after the order was placed (4 December for the sample order).
+    """
+    of = of or order()
+    line = of.lines[min(1, len(of.lines) - 1)]
+    data: dict[str, Any] = {
+        "amount": Money(amount=line.total, currency=of.currency),
+        "method": "Visa •••• 4242",
+        "expected_by": of.placed_at.date() + timedelta(days=14),
+        "lines": (line,),
+    }
+    data.update(changes)
+    return Refund(**data)
+
+
+def cancellation(of: Order | None = None, **changes: Any) -> Cancellation:
+    """The shop cancels the second line of ``of``: out of stock at the supplier's; refunded."""
+    of = of or order()
+    data: dict[str, Any] = {
+        "reason": CancellationReason.OUT_OF_STOCK,
+        "initiated_by": "shop",
+        "lines": (of.lines[min(1, len(of.lines) - 1)],),
+        "refund": refund(of),
+    }
+    data.update(changes)
+    return Cancellation(**data)
+
+
+def withdrawal(of: Order | None = None, **changes: Any) -> Withdrawal:
+    """The customer withdraws from the first line of ``of``, a week after delivery.
+
+    Received twelve days after the order, in the afternoon (2 December 2026,
+    15:12 in Paris for the sample order).
+    """
+    of = of or order()
+    placed = of.placed_at.astimezone(_PARIS)
+    received = datetime.combine(placed.date() + timedelta(days=12), time(15, 12), tzinfo=_PARIS)
+    data: dict[str, Any] = {"received_at": received, "lines": (of.lines[0],)}
+    data.update(changes)
+    return Withdrawal(**data)
+
+
 def context(kind: str, locale: str = "fr", *, seed: int = 0) -> dict[str, Any]:
     """The keyword arguments that render message ``kind`` for the ``locale`` sample customer."""
     if kind == "account_created":
@@ -427,8 +479,19 @@ def context(kind: str, locale: str = "fr", *, seed: int = 0) -> dict[str, Any]:
         return {"order": order(locale, seed=seed)}
     if kind == "shipment_sent":
         return {"shipment": shipment(locale, seed=seed)}
+    if kind == "order_preparing":
+        return {"order": order(locale, seed=seed)}
     if kind == "order_delayed":
         return {"order": order(locale, seed=seed), "delay": delay()}
+    if kind == "order_cancelled":
+        placed = order(locale, seed=seed)
+        return {"order": placed, "cancellation": cancellation(placed)}
+    if kind == "refund_issued":
+        placed = order(locale, seed=seed)
+        return {"order": placed, "refund": refund(placed)}
+    if kind == "withdrawal_acknowledged":
+        placed = order(locale, seed=seed)
+        return {"order": placed, "withdrawal": withdrawal(placed)}
     if kind == "delivery_check":
         return {"order": order(locale, seed=seed), "promo": promo(), "review_url": REVIEW_URL}
     raise KeyError(f"no sample context for message kind {kind!r}")

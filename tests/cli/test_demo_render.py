@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from relationclient import samples
+from relationclient import Kind, samples
 from relationclient.cli import main
 
 
@@ -16,13 +16,13 @@ def test_demo_delivers_every_kind_and_locale_to_a_maildir(tmp_path: Path) -> Non
     assert "Maildir" in result.output
     assert "index.html" in result.output
     box = mailbox.Maildir(tmp_path / "maildir", create=False)
-    assert len(box) == 5 * len(samples.LOCALES)
+    assert len(box) == len(Kind) * len(samples.LOCALES)
     subjects = {message["Subject"] for message in box}
     assert any("ML-2026-10482" in s for s in subjects)
     sms_lines = (tmp_path / "maildir" / "sms.jsonl").read_text().splitlines()
-    assert len(sms_lines) == 5 * len(samples.LOCALES)
+    assert len(sms_lines) == len(Kind) * len(samples.LOCALES)
     index = (tmp_path / "index.html").read_text()
-    assert index.count("<tr>") == 1 + 5 * len(samples.LOCALES)
+    assert index.count("<tr>") == 1 + len(Kind) * len(samples.LOCALES)
     for locale in samples.LOCALES:
         assert (tmp_path / "html" / f"order_confirmation.{locale}.html").exists()
 

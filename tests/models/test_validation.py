@@ -444,7 +444,7 @@ def test_shipped_when_placed_accepted(shipment: Shipment) -> None:
 
 def test_shipment_line_must_belong_to_the_order(shipment: Shipment) -> None:
     stranger = OrderLine.model_validate(line(sku="NOT-ORDERED"))
-    with refused("lines", kind="shipment_line") as errors:
+    with refused("lines", kind="order_line") as errors:
         revalidate(shipment, lines=[stranger])
     assert "NOT-ORDERED" in errors[0]["msg"]
 
@@ -452,7 +452,7 @@ def test_shipment_line_must_belong_to_the_order(shipment: Shipment) -> None:
 def test_shipment_line_cannot_exceed_the_ordered_quantity(shipment: Shipment) -> None:
     ordered = shipment.order.lines[1]
     too_many = ordered.model_copy(update={"quantity": ordered.quantity + 1})
-    with refused("lines", kind="shipment_line") as errors:
+    with refused("lines", kind="order_line") as errors:
         revalidate(shipment, lines=[too_many])
     assert ordered.sku in errors[0]["msg"]
 
@@ -462,7 +462,7 @@ def test_shipment_lines_of_one_sku_are_added_up(shipment: Shipment) -> None:
     assert ordered.quantity > 1
     one = ordered.model_copy(update={"quantity": 1})
     rest = ordered.model_copy(update={"quantity": ordered.quantity})
-    with refused("lines", kind="shipment_line"):
+    with refused("lines", kind="order_line"):
         revalidate(shipment, lines=[one, rest])
 
 

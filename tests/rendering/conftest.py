@@ -11,17 +11,11 @@ from babel import localedata
 from babel.dates import format_date, format_skeleton, format_time, get_datetime_format
 from babel.numbers import format_currency
 
-from relationclient import Customer, Shop, samples
+from relationclient import Customer, Kind, Shop, samples
 from relationclient.composer import Composer
 from relationclient.i18n import Formatter
 
-KINDS = (
-    "account_created",
-    "order_confirmation",
-    "shipment_sent",
-    "order_delayed",
-    "delivery_check",
-)
+KINDS = tuple(kind.value for kind in Kind)
 
 
 @pytest.fixture(scope="session")

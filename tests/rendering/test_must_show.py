@@ -7,6 +7,7 @@ quietly drop an item.
 """
 
 import html as htmllib
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -95,6 +96,31 @@ def must_show(kind: str, context: dict[str, Any], fmt: Expected, locale: str) ->
             promo = context["promo"]
             items += [promo.code, fmt.date(promo.expires_on)]
         return items
+    order = context["order"]
+    items.append(order.number)
+    if kind == "order_preparing":
+        return [*items, fmt.day(order.delivery.estimated_date), order.tracking_url]
+    if kind in ("order_cancelled", "refund_issued"):
+        event = context.get("cancellation")
+        refund = event.refund if event is not None else context["refund"]
+        lines = event.lines if event is not None else refund.lines
+        return [
+            *items,
+            *(line.name for line in lines),
+            fmt.money(refund.amount),
+            refund.method,
+            fmt.day(refund.expected_by),
+        ]
+    if kind == "withdrawal_acknowledged":
+        withdrawal = context["withdrawal"]
+        deadline = fmt._day(withdrawal.received_at) + timedelta(days=14)
+        return [
+            *items,
+            fmt.datetime(withdrawal.received_at),
+            *(line.name for line in withdrawal.lines),
+            *fmt.fmt.address(shop.address),
+            fmt.day(deadline),
+        ]
     raise AssertionError(kind)
 
 

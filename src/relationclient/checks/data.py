@@ -65,9 +65,11 @@ def sample_context(
     """The context that renders ``kind`` for ``locale``: sample data, the shop's own first.
 
     ``data`` holds the shop's own values (``order``, ``shipment``, ``customer``,
-    ``delay``, ``promo``, ``login_url``, ``review_url``; models or their JSON),
-    used wherever the kind needs them; :mod:`relationclient.samples` fills the
-    rest. An ``order`` without a ``shipment`` is shipped whole in one sample parcel.
+    ``delay``, ``promo``, ``cancellation``, ``refund``, ``withdrawal``,
+    ``login_url``, ``review_url``; models or their JSON), used wherever the kind
+    needs them; :mod:`relationclient.samples` fills the rest. An ``order``
+    without a ``shipment`` is shipped whole in one sample parcel; without a
+    cancellation, refund or withdrawal, the sample one is made of that order.
     """
     kind = str(kind.value if isinstance(kind, Kind) else kind)
     context = samples.context(kind, locale)
@@ -81,4 +83,10 @@ def sample_context(
         context["shipment"] = samples.shipment(locale, order=given["order"])
     if kind == Kind.ACCOUNT_CREATED and "customer" not in given and "order" in given:
         context["customer"] = given["order"].customer
+    # A cancellation, refund or withdrawal of the shop's own order, when it gave none.
+    events = {"cancellation": samples.cancellation, "refund": samples.refund}
+    events["withdrawal"] = samples.withdrawal
+    for name, sample in events.items():
+        if name in context and name not in given and "order" in given:
+            context[name] = sample(given["order"])
     return context

@@ -9,7 +9,7 @@ plus size and segment budgets.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,7 +18,18 @@ from babel.support import NullTranslations
 from ..composer import DEFAULT_HTML_LIMIT, Composer
 from ..i18n import Formatter, locale_profile, translations
 from ..messages import Email, Kind, Sms
-from ..models import Customer, Delay, Order, Promo, Shipment, Shop
+from ..models import (
+    Cancellation,
+    Customer,
+    Delay,
+    Order,
+    OrderLine,
+    Promo,
+    Refund,
+    Shipment,
+    Shop,
+    Withdrawal,
+)
 from .data import with_models
 from .problem import Problem, shown
 from .reading import squash, visible_text
@@ -42,9 +53,85 @@ class Requirement:
     present: bool = True
 
 
-def _delay_reason(composer: Composer, catalog: str, reason: str) -> str:
-    """The delay reason in words, from the same ``common.txt`` macro the templates use."""
-    return composer.renderer.call_macro("common.txt", catalog, "reason", reason)
+def _delay_reason(composer: Composer, catalog: str, reason: str, macro: str = "reason") -> str:
+    """A reason in words (``macro`` of ``common.txt``), as the templates write it."""
+    return composer.renderer.call_macro("common.txt", catalog, macro, reason)
+
+
+def _lines_or_whole(
+    lines: Sequence[OrderLine], gettext: NullTranslations, what: str
+) -> list[Requirement]:
+    """The names of ``lines``, or the words for the whole order when there are none."""
+    if not lines:
+        return [Requirement(f"{what}: the whole order", gettext.gettext("the whole order"))]
+    return [Requirement(f"{what} {i}", line.name) for i, line in enumerate(lines, 1)]
+
+
+def _refund(refund: Refund, fmt: Formatter, prefix: str = "refund") -> list[Requirement]:
+    return [
+        Requirement(f"{prefix} amount", fmt.money(refund.amount)),
+        Requirement(f"{prefix} method", refund.method),
+        Requirement(f"{prefix} date", fmt.day(refund.expected_by)),
+    ]
+
+
+def _lifecycle(
+    composer: Composer,
+    kind: str,
+    catalog: str,
+    ctx: Mapping[str, Any],
+    fmt: Formatter,
+    gettext: NullTranslations,
+) -> list[Requirement]:
+    """What the kinds after the order (preparing, cancelled, refunded, withdrawn) must show."""
+    order: Order = ctx["order"]
+    items = [Requirement("order number", order.number)]
+    if kind == Kind.ORDER_PREPARING:
+        if order.delivery.estimated_date:
+            items.append(Requirement("estimated delivery", fmt.day(order.delivery.estimated_date)))
+        if order.tracking_url:
+            items.append(Requirement("order-tracking link", order.tracking_url))
+    elif kind == Kind.ORDER_CANCELLED:
+        cancellation: Cancellation = ctx["cancellation"]
+        reason = _delay_reason(composer, catalog, str(cancellation.reason), "cancel_reason")
+        items.append(Requirement("reason of the cancellation", reason))
+        items += _lines_or_whole(cancellation.lines, gettext, "cancelled line")
+        if cancellation.refund is not None:
+            items += _refund(cancellation.refund, fmt)
+        else:
+            nothing = gettext.gettext(
+                "Nothing was charged to you for it, so there is nothing to refund."
+            )
+            items.append(Requirement("nothing charged", nothing))
+        if cancellation.initiated_by == "shop":
+            sorry = gettext.gettext("Please accept our apologies for the inconvenience.")
+            items.append(Requirement("apology (the shop cancelled)", sorry))
+    elif kind == Kind.REFUND_ISSUED:
+        refund: Refund = ctx["refund"]
+        items += _refund(refund, fmt)
+        items += [
+            Requirement(f"refunded line {i}", ln.name) for i, ln in enumerate(refund.lines, 1)
+        ]
+        if refund.reason:
+            items.append(Requirement("refund reason", refund.reason))
+    elif kind == Kind.WITHDRAWAL_ACKNOWLEDGED:
+        withdrawal: Withdrawal = ctx["withdrawal"]
+        view = ctx["withdrawal_view"]
+        items.append(Requirement("withdrawal received (date and time)", view.received))
+        items += _lines_or_whole(withdrawal.lines, gettext, "withdrawn line")
+        items += [
+            Requirement(f"return address, line {i}", line)
+            for i, line in enumerate(view.return_address, 1)
+        ]
+        items.append(Requirement("return deadline", view.return_by))
+        costs = (
+            "The cost of returning the items is yours to bear."
+            if view.return_costs == "customer"
+            else "We pay for the return: contact us and we will send you a prepaid label."
+        )
+        items.append(Requirement("who bears the return costs", gettext.gettext(costs)))
+        items.append(Requirement("refund deadline", view.refund_by))
+    return items
 
 
 def _contact(shop: Shop, fmt: Formatter) -> list[Requirement]:
@@ -104,6 +191,15 @@ def _order_confirmation(
         ]
         if shop.terms_url:
             items.append(Requirement("terms and withdrawal form link", shop.terms_url))
+        # The model form itself (Directive 2011/83/EU, Annex I(B)), in the email: a
+        # link is not a durable medium. Its text is the law's (templates/legal/).
+        items.append(Requirement("model withdrawal form", gettext.gettext("Model withdrawal form")))
+        if shop.return_costs == "customer":
+            cost = "If you withdraw, you bear the direct cost of returning the items."
+            items.append(Requirement("return costs (the customer's)", gettext.gettext(cost)))
+        elif shop.return_costs == "shop":
+            cost = "If you withdraw, we bear the cost of returning the items."
+            items.append(Requirement("return costs (the shop's)", gettext.gettext(cost)))
     return items
 
 
@@ -157,7 +253,14 @@ def _email_items(
             Requirement("review link", str(ctx["review_url"])),
             *_promo(ctx, fmt),
         ]
+    elif kind in _LIFECYCLE:
+        items += _lifecycle(composer, kind, locale, ctx, fmt, gettext)
     return items + _contact(shop, fmt)
+
+
+_LIFECYCLE = frozenset(
+    {Kind.ORDER_PREPARING, Kind.ORDER_CANCELLED, Kind.REFUND_ISSUED, Kind.WITHDRAWAL_ACKNOWLEDGED}
+)
 
 
 def _promo(ctx: Mapping[str, Any], fmt: Formatter) -> list[Requirement]:
@@ -190,6 +293,15 @@ def _sms_items(
             items.append(Requirement("estimated delivery", fmt.short_date(shipment.expected_on)))
     elif kind == Kind.ORDER_DELAYED:
         items.append(Requirement("new delivery date", fmt.short_date(ctx["delay"].new_date)))
+    elif kind == Kind.ORDER_PREPARING and order.delivery.estimated_date:
+        estimated = fmt.short_date(order.delivery.estimated_date)
+        items.append(Requirement("estimated delivery", estimated))
+    elif kind == Kind.ORDER_CANCELLED and ctx["cancellation"].refund is not None:
+        items.append(Requirement("refund amount", fmt.money(ctx["cancellation"].refund.amount)))
+    elif kind == Kind.REFUND_ISSUED:
+        items.append(Requirement("refund amount", fmt.money(ctx["refund"].amount)))
+    elif kind == Kind.WITHDRAWAL_ACKNOWLEDGED:
+        items.append(Requirement("return deadline", ctx["withdrawal_view"].return_by_short))
     elif kind == Kind.DELIVERY_CHECK:
         items.append(Requirement("review link", str(ctx["review_url"])))
         promo: Promo | None = ctx.get("promo")

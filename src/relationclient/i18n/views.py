@@ -11,14 +11,35 @@ attribute look-ups. The raw models stay in the context too (``order``,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import NamedTuple
 
-from ..models import Delay, Order, OrderLine, Promo, Shipment
+from ..models import (
+    Cancellation,
+    Delay,
+    Order,
+    OrderLine,
+    Promo,
+    Refund,
+    Shipment,
+    Shop,
+    Withdrawal,
+)
 from .formatting import Formatter
 
-__all__ = ["DelayView", "LineView", "OrderView", "PromoView", "ShipmentView", "TaxView"]
+__all__ = [
+    "CancellationView",
+    "DelayView",
+    "LineView",
+    "OrderView",
+    "PromoView",
+    "RefundView",
+    "ShipmentView",
+    "TaxView",
+    "WithdrawalView",
+]
 
 
 class LineView(NamedTuple):
@@ -189,3 +210,58 @@ class PromoView:
         self.minimum = fmt.money(promo.minimum_order) if promo.minimum_order else None
         self.expires = fmt.date(promo.expires_on) if promo.expires_on else None
         self.expires_short = fmt.short_date(promo.expires_on) if promo.expires_on else None
+
+
+#: Days the EU gives a consumer to send goods back after withdrawing, and the
+#: trader to refund them (Directive 2011/83/EU, articles 13 and 14).
+WITHDRAWAL_RETURN_DAYS = 14
+
+
+class RefundView:
+    """A :class:`~relationclient.Refund` for one reader: amount, method, date, lines."""
+
+    def __init__(self, refund: Refund, order: OrderView, shop: Shop) -> None:
+        self.refund = refund
+        self.amount = order.money(refund.amount.amount)
+        self.method = refund.method
+        self.expected_by = order.fmt.day(refund.expected_by)
+        self.expected_by_short = order.fmt.short_date(refund.expected_by)
+        self.lines = _lines(refund.lines, order.money)
+        self.reason = refund.reason
+
+
+class CancellationView:
+    """A :class:`~relationclient.Cancellation` for one reader."""
+
+    def __init__(self, cancellation: Cancellation, order: OrderView, shop: Shop) -> None:
+        self.cancellation = cancellation
+        self.reason = cancellation.reason.value
+        self.by_shop = cancellation.initiated_by == "shop"
+        #: True when the whole order is cancelled, not some of its lines.
+        self.whole = not cancellation.lines
+        self.lines = _lines(cancellation.lines, order.money)
+        self.detail = cancellation.detail
+        self.refund = RefundView(cancellation.refund, order, shop) if cancellation.refund else None
+
+
+class WithdrawalView:
+    """A :class:`~relationclient.Withdrawal` for one reader: dates, lines, return."""
+
+    def __init__(self, withdrawal: Withdrawal, order: OrderView, shop: Shop) -> None:
+        fmt = order.fmt
+        self.withdrawal = withdrawal
+        #: When the shop received the customer's statement, in the reader's zone.
+        self.received = fmt.datetime(withdrawal.received_at)
+        self.whole = not withdrawal.lines
+        self.lines = _lines(withdrawal.lines, order.money)
+        #: ``"customer"`` or ``"shop"``: who pays for sending the goods back.
+        self.return_costs = withdrawal.return_costs or shop.return_costs
+        address = withdrawal.return_address or shop.address
+        self.return_address = [shop.legal_name or shop.name, *fmt.address(address)]
+        day = withdrawal.received_at.astimezone(fmt.tz).date() if fmt.tz else None
+        received_on = day or withdrawal.received_at.date()
+        deadline = received_on + timedelta(days=WITHDRAWAL_RETURN_DAYS)
+        #: The last day to send the goods back, and to be refunded.
+        self.return_by = fmt.day(deadline)
+        self.return_by_short = fmt.short_date(deadline)
+        self.refund_by = fmt.day(deadline)

@@ -1,0 +1,151 @@
+"""The order's life after it is placed: preparing, cancelled, refunded, withdrawn."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.dates import format_date
+
+import relationclient as rc
+from relationclient import Kind, RenderError, samples
+from relationclient.composer import Composer
+from relationclient.i18n import translations
+
+
+def test_kind_lists_every_kind_in_the_order_of_an_orders_life() -> None:
+    assert [k.value for k in Kind] == [
+        "account_created",
+        "order_confirmation",
+        "order_preparing",
+        "shipment_sent",
+        "order_delayed",
+        "order_cancelled",
+        "refund_issued",
+        "withdrawal_acknowledged",
+        "delivery_check",
+    ]
+
+
+def test_required_context_names_what_each_kind_needs() -> None:
+    assert Composer.required_context("refund_issued") == ("order", "refund")
+    assert Composer.required_context(Kind.ORDER_CANCELLED) == ("order", "cancellation")
+    assert Composer.required_context("withdrawal_acknowledged") == ("order", "withdrawal")
+    assert Composer.required_context("order_preparing") == ("order",)
+
+
+def test_every_missing_name_is_named_at_once(composer: Composer) -> None:
+    with pytest.raises(RenderError, match=r"order_cancelled needs order=…, cancellation=…"):
+        composer.email("order_cancelled")
+    with pytest.raises(RenderError, match=r"delivery_check needs review_url=…"):
+        composer.email("delivery_check", order=samples.order())
+
+
+def test_two_partial_refunds_are_two_messages_the_same_retried_is_one(
+    composer: Composer,
+) -> None:
+    order = samples.order("fr")
+    first = samples.refund(order)
+    second = samples.refund(
+        order,
+        amount=rc.Money(amount=order.lines[2].total, currency="EUR"),
+        lines=(order.lines[2],),
+    )
+    keys = {
+        composer.email("refund_issued", order=order, refund=r).idempotency_key
+        for r in (first, second, samples.refund(order))
+    }
+    assert len(keys) == 2
+    # With ids, two refunds of the same amount are still two.
+    a, b = (first.model_copy(update={"id": i}) for i in ("R-1", "R-2"))
+    assert (
+        composer.sms("refund_issued", order=order, refund=a).idempotency_key
+        != composer.sms("refund_issued", order=order, refund=b).idempotency_key
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"amount": rc.Money(amount=Decimal("5000"), currency="EUR")}, "more than the order"),
+        ({"amount": rc.Money(amount=Decimal("10"), currency="USD")}, "refund.amount is in USD"),
+        ({"expected_by": date(2020, 1, 1)}, "expected_by"),
+    ],
+)
+def test_a_refund_that_does_not_fit_its_order_is_refused(
+    composer: Composer, changes: dict[str, object], match: str
+) -> None:
+    order = samples.order("fr")
+    with pytest.raises(RenderError, match=match):
+        composer.email("refund_issued", order=order, refund=samples.refund(order, **changes))
+
+
+def test_lines_must_belong_to_the_order(composer: Composer) -> None:
+    order, other = samples.order("fr"), samples.order("fr", lines=1)
+    stranger = other.lines[0].model_copy(update={"sku": "NOT-OURS"})
+    with pytest.raises(RenderError, match=r"cancellation\.lines\.0: sku 'NOT-OURS'"):
+        composer.email(
+            "order_cancelled",
+            order=order,
+            cancellation=samples.cancellation(order, lines=(stranger,), refund=None),
+        )
+
+
+def test_a_withdrawal_before_the_order_is_refused(composer: Composer) -> None:
+    order = samples.order("fr")
+    early = datetime(2026, 1, 1, tzinfo=ZoneInfo("Europe/Paris"))
+    with pytest.raises(RenderError, match="received_at is before the order"):
+        composer.email(
+            "withdrawal_acknowledged",
+            order=order,
+            withdrawal=samples.withdrawal(order, received_at=early),
+        )
+
+
+def test_who_pays_the_return_must_be_said() -> None:
+    shop = rc.Shop.model_validate({**samples.shop().model_dump(), "return_costs": None})
+    order = samples.order("fr")
+    with pytest.raises(RenderError, match="return_costs"):
+        Composer(shop).email(
+            "withdrawal_acknowledged", order=order, withdrawal=samples.withdrawal(order)
+        )
+    email = Composer(shop).email(
+        "withdrawal_acknowledged",
+        order=order,
+        withdrawal=samples.withdrawal(order, return_costs="shop"),
+    )
+    gettext = translations("fr").gettext
+    assert gettext("We pay for the return: contact us and we will send you a prepaid label.") in (
+        email.text
+    )
+
+
+@pytest.mark.parametrize("locale", samples.LOCALES)
+def test_a_customers_own_cancellation_has_no_apology_and_says_nothing_was_charged(
+    composer: Composer, locale: str
+) -> None:
+    order = samples.order(locale)
+    mine = samples.cancellation(
+        order, initiated_by="customer", reason="customer_request", lines=(), refund=None
+    )
+    email = composer.email("order_cancelled", order=order, cancellation=mine)
+    gettext = translations(locale).gettext
+    assert gettext("Please accept our apologies for the inconvenience.") not in email.text
+    assert gettext("Nothing was charged to you for it, so there is nothing to refund.") in (
+        email.text
+    )
+    assert gettext("the whole order") in email.text
+    shops = composer.email("order_cancelled", **samples.context("order_cancelled", locale))
+    assert gettext("Please accept our apologies for the inconvenience.") in shops.text
+
+
+def test_the_withdrawal_deadlines_are_fourteen_days_after_it_was_received(
+    composer: Composer,
+) -> None:
+    order = samples.order("fr")
+    withdrawal = samples.withdrawal(order)
+    email = composer.email("withdrawal_acknowledged", order=order, withdrawal=withdrawal)
+    deadline = withdrawal.received_at.date() + timedelta(days=14)
+    assert format_date(deadline, "full", locale="fr_FR") in email.text
