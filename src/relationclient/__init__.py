@@ -31,11 +31,13 @@ from .models import Customer as Customer
 from .models import Delay as Delay
 from .models import DelayReason as DelayReason
 from .models import Delivery as Delivery
+from .models import Inquiry as Inquiry
 from .models import Money as Money
 from .models import Order as Order
 from .models import OrderLine as OrderLine
 from .models import Promo as Promo
 from .models import Refund as Refund
+from .models import Reply as Reply
 from .models import Shipment as Shipment
 from .models import Shop as Shop
 from .models import SupportHours as SupportHours
@@ -56,6 +58,7 @@ __all__ = [
     "Delivery",
     "Email",
     "HtmlSizeWarning",
+    "Inquiry",
     "Kind",
     "Mailbox",
     "MessageError",
@@ -67,6 +70,7 @@ __all__ = [
     "Refund",
     "RelationClientError",
     "RenderError",
+    "Reply",
     "Shipment",
     "Shop",
     "Sms",

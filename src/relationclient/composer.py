@@ -34,9 +34,11 @@ from .i18n.catalogs import SHIPPED_LOCALES
 from .i18n.views import (
     CancellationView,
     DelayView,
+    InquiryView,
     OrderView,
     PromoView,
     RefundView,
+    ReplyView,
     ShipmentView,
     WithdrawalView,
 )
@@ -45,9 +47,11 @@ from .models import (
     Cancellation,
     Customer,
     Delay,
+    Inquiry,
     Order,
     Promo,
     Refund,
+    Reply,
     Shipment,
     Shop,
     Withdrawal,
@@ -62,6 +66,7 @@ from .rendering.text import one_line, tidy_text
 from .rendering.theme import Theme
 from .sms import transliterate
 from .unsubscribe import Secret, sign
+from .workdays import answer_due
 
 __all__ = ["Composer", "HtmlSizeWarning", "MessageContext"]
 
@@ -77,6 +82,8 @@ _CONTEXT_TYPES: dict[str, type[BaseModel]] = {
     "cancellation": Cancellation,
     "refund": Refund,
     "withdrawal": Withdrawal,
+    "inquiry": Inquiry,
+    "reply": Reply,
 }
 #: Every URL a template shows is an absolute https URL (http for loopback hosts).
 _URL: TypeAdapter[str] = TypeAdapter(HttpUrl)
@@ -91,6 +98,8 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     Kind.REFUND_ISSUED: ("order", "refund"),
     Kind.WITHDRAWAL_ACKNOWLEDGED: ("order", "withdrawal"),
     Kind.DELIVERY_CHECK: ("order", "review_url"),
+    Kind.INQUIRY_RECEIVED: ("inquiry",),
+    Kind.SUPPORT_REPLY: ("inquiry", "reply"),
 }
 
 
@@ -399,7 +408,12 @@ class Composer:
                 f"{kind}: say who pays for the return: withdrawal.return_costs or "
                 "Shop.return_costs ('customer' or 'shop')"
             )
-        customer: Customer | None = values.get("customer") or (order.customer if order else None)
+        inquiry: Inquiry | None = values.get("inquiry")
+        customer: Customer | None = (
+            values.get("customer")
+            or (inquiry.customer if inquiry else None)
+            or (order.customer if order else None)
+        )
         if customer is None:
             raise RenderError(f"{kind} needs a customer (customer=… or an order)")
         profile = locale_profile(
@@ -450,6 +464,17 @@ class Composer:
             values["late"] = DelayView(delay, fmt)
         if promo is not None:
             values["offer"] = PromoView(promo, fmt)
+        if inquiry is not None:
+            due = answer_due(
+                inquiry.received_at,
+                self.shop.response_time,
+                self.shop.support_hours,
+                self.shop.timezone,
+                self.shop.country,
+            )
+            values["question"] = InquiryView(inquiry, due, fmt)
+        if values.get("reply") is not None:
+            values["answer"] = ReplyView(values["reply"], fmt)
         if order is not None:
             for name, view in (
                 ("cancellation", CancellationView),
@@ -495,6 +520,10 @@ class Composer:
             content = to_json(dict(sorted(given.items())), fallback=str)
             digest = hashlib.blake2b(content, digest_size=16).hexdigest()
             return f"{customer.id or customer.email}/{digest}"
+        if values.get("reply") is not None:
+            return f"reply/{values['reply'].id}"
+        if values.get("inquiry") is not None:
+            return f"inquiry/{values['inquiry'].id}"
         shipment: Shipment | None = values.get("shipment")
         order: Order | None = values.get("order")
         delay: Delay | None = values.get("delay")

@@ -59,7 +59,8 @@ class Kind(StrEnum):
 
     In the order of an order's life: the account, the order, its preparation
     and shipment, what can go wrong (a delay, a cancellation), the money going
-    back (a refund, a withdrawal), and the check after delivery.
+    back (a refund, a withdrawal), the check after delivery; then a customer's
+    question, acknowledged at once with the time of the answer, and the answer.
     """
 
     ACCOUNT_CREATED = "account_created"
@@ -71,6 +72,8 @@ class Kind(StrEnum):
     REFUND_ISSUED = "refund_issued"
     WITHDRAWAL_ACKNOWLEDGED = "withdrawal_acknowledged"
     DELIVERY_CHECK = "delivery_check"
+    INQUIRY_RECEIVED = "inquiry_received"
+    SUPPORT_REPLY = "support_reply"
 
 
 Purpose = Literal["transactional", "marketing"]

@@ -26,11 +26,13 @@ from .models import (
     Delay,
     DelayReason,
     Delivery,
+    Inquiry,
     Money,
     Order,
     OrderLine,
     Promo,
     Refund,
+    Reply,
     Shipment,
     Shop,
     SupportHours,
@@ -49,10 +51,12 @@ __all__ = [
     "customer",
     "customers",
     "delay",
+    "inquiry",
     "jpy_order",
     "order",
     "promo",
     "refund",
+    "reply",
     "shipment",
     "shipments",
     "shop",
@@ -471,6 +475,98 @@ def withdrawal(of: Order | None = None, **changes: Any) -> Withdrawal:
     return Withdrawal(**data)
 
 
+# A customer's question and a person's answer, in each sample customer's language.
+_QUESTIONS = {
+    "fr": (
+        "Abat-jour de la lampe arc",
+        "Bonjour,\n\nL'abat-jour de la lampe arc existe-t-il aussi en lin naturel ? "
+        "Je voudrais l'assortir aux coussins que j'ai commandés.\n\nMerci d'avance,\nCamille",
+        "Oui : l'abat-jour existe en lin naturel (réf. SHADE-LIN), au même "
+        "prix. Vous le trouverez ici : https://www.maison-lumiere.fr/abat-jour-lin.\n\n"
+        "Si vous le commandez avant jeudi, nous l'expédierons avec le reste de votre commande.",
+    ),
+    "en": (
+        "Lampshade for the arc lamp",
+        "Hello,\n\nIs the arc lamp's shade also available in natural linen? I would like it "
+        "to match the cushions I ordered.\n\nThanks,\nOliver",
+        "Yes: the shade comes in natural linen too (ref. SHADE-LIN), at the "
+        "same price. You will find it here: https://www.maison-lumiere.fr/abat-jour-lin.\n\n"
+        "Order it before Thursday and we will ship it with the rest of your order.",
+    ),
+    "de": (
+        "Lampenschirm der Bogenlampe",
+        "Guten Tag,\n\ngibt es den Schirm der Bogenlampe auch in Naturleinen? Er soll zu den "
+        "bestellten Kissen passen.\n\nViele Grüße\nJonas",
+        "Ja, den Schirm gibt es auch in Naturleinen (Art. SHADE-LIN), zum "
+        "gleichen Preis: https://www.maison-lumiere.fr/abat-jour-lin\n\n"
+        "Wenn Sie ihn bis Donnerstag bestellen, versenden wir ihn mit Ihrer Bestellung.",
+    ),
+    "es": (
+        "Pantalla de la lámpara de arco",
+        "Hola:\n\n¿La pantalla de la lámpara de arco existe también en lino natural? Me "
+        "gustaría combinarla con los cojines que he pedido.\n\nGracias,\nLucía",
+        "Sí, la pantalla existe en lino natural (ref. SHADE-LIN), al mismo "
+        "precio: https://www.maison-lumiere.fr/abat-jour-lin\n\n"
+        "Si la pide antes del jueves, se la enviaremos con el resto de su pedido.",
+    ),
+    "it": (
+        "Paralume della lampada ad arco",
+        "Buongiorno,\n\nil paralume della lampada ad arco esiste anche in lino naturale? "
+        "Vorrei abbinarlo ai cuscini che ho ordinato.\n\nGrazie,\nGiulia",
+        "Sì, il paralume esiste anche in lino naturale (rif. SHADE-LIN), "
+        "allo stesso prezzo: https://www.maison-lumiere.fr/abat-jour-lin\n\n"
+        "Se lo ordina entro giovedì, lo spediremo insieme al resto del suo ordine.",
+    ),
+    "nl": (
+        "Lampenkap van de booglamp",
+        "Goedendag,\n\nIs de kap van de booglamp ook verkrijgbaar in naturel linnen? Ik wil "
+        "hem laten passen bij de kussens die ik heb besteld.\n\nGroet,\nSanne",
+        "Ja, de kap is ook verkrijgbaar in naturel linnen (art. SHADE-LIN), "
+        "voor dezelfde prijs: https://www.maison-lumiere.fr/abat-jour-lin\n\n"
+        "Bestelt u hem voor donderdag, dan versturen we hem met de rest van uw bestelling.",
+    ),
+    "ar": (
+        "غطاء المصباح المقوّس",
+        "مرحبًا،\n\nهل يتوفر غطاء المصباح المقوّس من الكتان الطبيعي أيضًا؟ أودّ أن يتناسق مع "
+        "الوسائد التي طلبتها.\n\nشكرًا لكم،\nليلى",
+        "نعم، يتوفر الغطاء من الكتان الطبيعي (المرجع SHADE-LIN) بالسعر نفسه: "
+        "https://www.maison-lumiere.fr/abat-jour-lin\n\n"
+        "إذا طلبتِه قبل يوم الخميس، فسنشحنه مع بقية طلبك.",
+    ),
+}
+
+
+def inquiry(locale: str = "fr", **changes: Any) -> Inquiry:
+    """The ``locale`` sample customer asks about a lampshade, on a Friday evening (Paris time).
+
+    Received after the shop closed: the acknowledgement promises the answer
+    for Monday, with the shop's default response time of one working day.
+    """
+    subject, body, _ = _QUESTIONS[locale if locale in _QUESTIONS else "en"]
+    data: dict[str, Any] = {
+        "id": "Q-2026-0457",
+        "customer": customer(locale),
+        "subject": subject,
+        "body": body,
+        "received_at": datetime(2026, 12, 4, 19, 20, tzinfo=_PARIS),
+    }
+    data.update(changes)
+    return Inquiry(**data)
+
+
+def reply(locale: str = "fr", **changes: Any) -> Reply:
+    """Sophie's answer to the sample question, the next Monday morning."""
+    _, _, body = _QUESTIONS[locale if locale in _QUESTIONS else "en"]
+    data: dict[str, Any] = {
+        "id": "A-2026-0457-1",
+        "body": body,
+        "agent_name": "Sophie Martin",
+        "written_at": datetime(2026, 12, 7, 10, 5, tzinfo=_PARIS),
+    }
+    data.update(changes)
+    return Reply(**data)
+
+
 def context(kind: str, locale: str = "fr", *, seed: int = 0) -> dict[str, Any]:
     """The keyword arguments that render message ``kind`` for the ``locale`` sample customer."""
     if kind == "account_created":
@@ -494,4 +590,8 @@ def context(kind: str, locale: str = "fr", *, seed: int = 0) -> dict[str, Any]:
         return {"order": placed, "withdrawal": withdrawal(placed)}
     if kind == "delivery_check":
         return {"order": order(locale, seed=seed), "promo": promo(), "review_url": REVIEW_URL}
+    if kind == "inquiry_received":
+        return {"inquiry": inquiry(locale)}
+    if kind == "support_reply":
+        return {"inquiry": inquiry(locale), "reply": reply(locale)}
     raise KeyError(f"no sample context for message kind {kind!r}")

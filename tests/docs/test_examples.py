@@ -33,6 +33,13 @@ EXPECTED: dict[str, list[str]] = {
         "Rebuilt confirmation already sent: True",
         "Marketing messages (promo, consent given): 2",
     ],
+    "support_desk.py": [
+        "Q-2026-0457: Nous vous répondrons d’ici lundi, 14",
+        "Q-2026-0460: We will answer you today by 16:30.",
+        "A-2026-0457-2: Notre réponse à votre message",
+        "A-2026-0457-1: already sent, skipped",
+        "Messages sent: 4",
+    ],
     "custom_template_override.py": [
         "custom header (name and phone)   yes",
         "contact block kept               yes",

@@ -26,6 +26,8 @@ def test_kind_lists_every_kind_in_the_order_of_an_orders_life() -> None:
         "refund_issued",
         "withdrawal_acknowledged",
         "delivery_check",
+        "inquiry_received",
+        "support_reply",
     ]
 
 
@@ -149,3 +151,50 @@ def test_the_withdrawal_deadlines_are_fourteen_days_after_it_was_received(
     email = composer.email("withdrawal_acknowledged", order=order, withdrawal=withdrawal)
     deadline = withdrawal.received_at.date() + timedelta(days=14)
     assert format_date(deadline, "full", locale="fr_FR") in email.text
+
+
+def test_a_second_reply_to_the_same_customer_is_delivered(composer: Composer) -> None:
+    from relationclient.transports import MemoryTransport
+
+    inquiry = samples.inquiry("fr")
+    first = samples.reply("fr")
+    second = samples.reply("fr", id="A-2026-0457-2", body="Il est en stock : commandez-le.")
+    with MemoryTransport() as transport:
+        for reply in (first, second, first):
+            email = composer.email("support_reply", inquiry=inquiry, reply=reply)
+            if email.idempotency_key not in {m.idempotency_key for m in transport.outbox}:
+                transport.send(email)
+    assert len(transport.outbox) == 2
+
+
+def test_an_agents_text_is_never_interpreted(composer: Composer) -> None:
+    body = (
+        "<b>Bold</b> {{ shop.email }} & <script>alert(1)</script>\n"
+        "See https://www.maison-lumiere.fr/aide, then javascript:alert(1).\n\nSecond paragraph."
+    )
+    reply = samples.reply("en", body=body)
+    email = composer.email("support_reply", inquiry=samples.inquiry("en"), reply=reply)
+    assert "<b>Bold</b>" not in email.html
+    assert "&lt;b&gt;Bold&lt;/b&gt;" in email.html
+    assert "<script>" not in email.html
+    assert "{{ shop.email }}" in email.text  # printed as written, not rendered
+    assert '<a href="https://www.maison-lumiere.fr/aide"' in email.html  # the link, no comma
+    assert 'href="javascript' not in email.html
+    assert body.split("\n")[0] in email.text
+    sms = composer.sms("support_reply", inquiry=samples.inquiry("en"), reply=reply)
+    assert "Bold" not in sms.body  # the SMS only says an answer was sent
+
+
+def test_the_acknowledgement_promises_the_answer_in_the_customers_time(
+    composer: Composer,
+) -> None:
+    # Friday 19:20 in Paris; one working day of Mon–Fri 9–18 and Sat 10–13: Monday 14:00 Paris.
+    email = composer.email("inquiry_received", **samples.context("inquiry_received", "en"))
+    assert "by Monday, 13:00" in email.text  # London is an hour behind Paris
+    french = composer.email("inquiry_received", **samples.context("inquiry_received", "fr"))
+    assert "d’ici lundi, 14\u202fh" in french.text or "d’ici lundi, 14 h" in french.text
+    no_hours = rc.Shop.model_validate({**samples.shop().model_dump(), "support_hours": []})
+    plain = Composer(no_hours).email(
+        "inquiry_received", **samples.context("inquiry_received", "en")
+    )
+    assert "within 1 working day" in plain.text

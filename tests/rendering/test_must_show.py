@@ -96,6 +96,17 @@ def must_show(kind: str, context: dict[str, Any], fmt: Expected, locale: str) ->
             promo = context["promo"]
             items += [promo.code, fmt.date(promo.expires_on)]
         return items
+    if kind in ("inquiry_received", "support_reply"):
+        inquiry = context["inquiry"]
+        items += [inquiry.customer.first_name, inquiry.id, inquiry.subject]
+        if kind == "support_reply":
+            reply = context["reply"]
+            return [
+                *items,
+                reply.agent_name.split()[0],
+                reply.body.split("\n")[0].split(" https")[0],
+            ]
+        return [*items, inquiry.body.split("\n")[0]]
     order = context["order"]
     items.append(order.number)
     if kind == "order_preparing":
@@ -141,7 +152,9 @@ def test_email_shows_everything_the_customer_must_see(
     assert email.subject
     assert "\n" not in email.subject
     assert email.preheader
-    if kind != "account_created":
+    if "inquiry" in context:
+        assert context["inquiry"].id in email.subject
+    elif kind != "account_created":
         order = context.get("order") or context["shipment"].order
         assert order.number in email.subject
     # The library's rules (what `relationclient check` applies) agree, and cover this list.
@@ -169,6 +182,9 @@ def test_sms_carries_the_essential_fact(composer: Composer, kind: str, locale: s
     assert "\n" not in sms.body
     if kind == "account_created":
         assert context["login_url"] in sms.body
+    elif "inquiry" in context:
+        assert context["inquiry"].id in sms.body
+        assert "SHADE-LIN" not in sms.body  # the answer goes by email, never by SMS
     else:
         order = context.get("order") or context["shipment"].order
         assert order.number in sms.body

@@ -22,10 +22,12 @@ from ..models import (
     Cancellation,
     Customer,
     Delay,
+    Inquiry,
     Order,
     OrderLine,
     Promo,
     Refund,
+    Reply,
     Shipment,
     Shop,
     Withdrawal,
@@ -255,7 +257,40 @@ def _email_items(
         ]
     elif kind in _LIFECYCLE:
         items += _lifecycle(composer, kind, locale, ctx, fmt, gettext)
+    elif kind in (Kind.INQUIRY_RECEIVED, Kind.SUPPORT_REPLY):
+        items += _support(composer, kind, locale, ctx, fmt)
     return items + _contact(shop, fmt)
+
+
+def _support(
+    composer: Composer, kind: str, catalog: str, ctx: Mapping[str, Any], fmt: Formatter
+) -> list[Requirement]:
+    """A question's acknowledgement (the answer time) and the answer (the agent's text)."""
+    inquiry: Inquiry = ctx["inquiry"]
+    question = ctx["question"]
+    items = [
+        Requirement("greeting by first name", inquiry.customer.first_name),
+        Requirement("reference", inquiry.id),
+        Requirement("the customer's subject", inquiry.subject),
+    ]
+    if kind == Kind.INQUIRY_RECEIVED:
+        when = composer.renderer.call_macro("common.txt", catalog, "answer_time", question)
+        items += [
+            Requirement("the promised answer time", when),
+            Requirement("the first words of the question", question.excerpt.split("\n")[0]),
+            Requirement("phone for urgent matters", fmt.phone(composer.shop.phone)),
+        ]
+    else:
+        reply: Reply = ctx["reply"]
+        first = next(line for line in reply.body.split("\n") if line.strip())
+        # Its words up to a link: the HTML part shows a link's address twice.
+        words = first.split("https://")[0].strip() or first
+        items += [
+            Requirement("the answer", words),
+            Requirement("the agent's first name", reply.agent_first_name),
+            Requirement("the question quoted", inquiry.body.split("\n")[0]),
+        ]
+    return items
 
 
 _LIFECYCLE = frozenset(
@@ -282,6 +317,13 @@ def _sms_items(
     items = [Requirement("shop name", composer.shop.name)]
     if kind == Kind.ACCOUNT_CREATED:
         return [*items, Requirement("sign-in link", str(ctx["login_url"]))]
+    if kind in (Kind.INQUIRY_RECEIVED, Kind.SUPPORT_REPLY):
+        # The SMS only says an answer is coming, or came, by email: never the answer.
+        reference = Requirement("reference", ctx["inquiry"].id)
+        if kind == Kind.SUPPORT_REPLY:
+            first = next(line for line in ctx["reply"].body.split("\n") if line.strip())
+            return [*items, reference, Requirement("the answer itself", first, present=False)]
+        return [*items, reference]
     order: Order = ctx["order"]
     items.append(Requirement("order number", order.number))
     if kind == Kind.SHIPMENT_SENT:

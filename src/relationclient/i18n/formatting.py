@@ -97,11 +97,12 @@ class Formatter:
         return self.percent(value)
 
     # -- dates --------------------------------------------------------------------------
-    def _local(self, value: dt.datetime) -> dt.datetime:
+    def local(self, value: dt.datetime) -> dt.datetime:
+        """``value`` in the reader's zone (as it is, when naive or the zone is unknown)."""
         return value.astimezone(self.tz) if self.tz and value.tzinfo else value
 
     def _day(self, value: dt.date | dt.datetime) -> dt.date:
-        return self._local(value).date() if isinstance(value, dt.datetime) else value
+        return self.local(value).date() if isinstance(value, dt.datetime) else value
 
     def date(self, value: dt.date | dt.datetime) -> str:
         """A long date: ``25 novembre 2026``."""
@@ -120,7 +121,7 @@ class Formatter:
 
         The locale's long date-time pattern joins the two, as CLDR defines it.
         """
-        local = self._local(value)
+        local = self.local(value)
         pattern = str(self._babel.datetime_formats["long"])
         joined = pattern.replace("{1}", self.date(local)).replace("{0}", self.time(local.time()))
         return re.sub(r"'([^']*)'", r"\1", joined)
@@ -128,6 +129,21 @@ class Formatter:
     def time(self, value: dt.time) -> str:
         """A time of day: ``09:00`` (fr), ``9:00 AM`` (en_US)."""
         return str(format_time(value, "short", locale=self._babel))
+
+    def prose_time(self, value: dt.time) -> str:
+        """A time of day inside a sentence: ``12 h``, ``9 h 30`` in French, :meth:`time` otherwise.
+
+        French typography writes hours in running text with ``h``; the pattern
+        is given to Babel's ``format_time``, which does the formatting.
+        """
+        if self._babel.language == "fr":
+            pattern = "H 'h'" if value.minute == 0 else "H 'h' mm"
+            return str(format_time(value, pattern, locale=self._babel))
+        return self.time(value)
+
+    def weekday(self, value: dt.date) -> str:
+        """The day's name: ``lundi``, ``Monday``."""
+        return str(format_date(value, "EEEE", locale=self._babel))
 
     # -- people and places ---------------------------------------------------------------
     def _isolate(self, text: str, mark: str) -> str:

@@ -19,23 +19,28 @@ from typing import NamedTuple
 from ..models import (
     Cancellation,
     Delay,
+    Inquiry,
     Order,
     OrderLine,
     Promo,
     Refund,
+    Reply,
     Shipment,
     Shop,
     Withdrawal,
 )
+from ..workdays import AnswerDue
 from .formatting import Formatter
 
 __all__ = [
     "CancellationView",
     "DelayView",
+    "InquiryView",
     "LineView",
     "OrderView",
     "PromoView",
     "RefundView",
+    "ReplyView",
     "ShipmentView",
     "TaxView",
     "WithdrawalView",
@@ -265,3 +270,65 @@ class WithdrawalView:
         self.return_by = fmt.day(deadline)
         self.return_by_short = fmt.short_date(deadline)
         self.refund_by = fmt.day(deadline)
+
+
+#: How much of a customer's question an acknowledgement quotes, in characters.
+EXCERPT_LENGTH = 300
+
+
+def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
+    """The first lines of ``text``, cut on a word boundary with an ellipsis when longer."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(None, 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;:.\n") + "…"
+
+
+class InquiryView:
+    """An :class:`~relationclient.Inquiry` for one reader, with the promised answer time.
+
+    ``due`` is when the answer is due (:func:`relationclient.workdays.answer_due`);
+    the answer time is given in the reader's zone, relative to the day the
+    question was received there: ``due_when`` is ``"today"``, ``"tomorrow"``,
+    ``"weekday"`` (within the week: ``due_day`` is the day's name), ``"date"``
+    (``due_day`` is the date) or ``"working_days"`` (``due_days`` of them, for a
+    shop without support hours).
+    """
+
+    def __init__(self, inquiry: Inquiry, due: AnswerDue, fmt: Formatter) -> None:
+        self.inquiry = inquiry
+        self.reference = inquiry.id
+        self.subject = inquiry.subject
+        self.excerpt = excerpt(inquiry.body)
+        self.received = fmt.datetime(inquiry.received_at)
+        self.due_days = due.working_days
+        self.due_time = ""
+        self.due_day = ""
+        if due.at is None:
+            self.due_when = "working_days"
+            return
+        at = fmt.local(due.at)
+        asked = fmt.local(inquiry.received_at).date()
+        days = (at.date() - asked).days
+        self.due_time = fmt.prose_time(at.time())
+        if days <= 0:
+            self.due_when = "today"
+        elif days == 1:
+            self.due_when = "tomorrow"
+        elif days < 7:
+            self.due_when, self.due_day = "weekday", fmt.weekday(at.date())
+        else:
+            self.due_when, self.due_day = "date", fmt.short_date(at.date())
+
+
+class ReplyView:
+    """A :class:`~relationclient.Reply` for one reader: the answer, its signature, its date."""
+
+    def __init__(self, reply: Reply, fmt: Formatter) -> None:
+        self.reply = reply
+        self.body = reply.body
+        self.agent = reply.agent_first_name
+        self.written = fmt.datetime(reply.written_at)
+        #: The answer's first words, for the preheader.
+        self.preview = excerpt(" ".join(reply.body.split()), 120)

@@ -24,6 +24,8 @@ from .parties import Address as Address
 from .parties import Customer as Customer
 from .parties import Shop as Shop
 from .parties import SupportHours as SupportHours
+from .support import Inquiry as Inquiry
+from .support import Reply as Reply
 
 __all__ = [
     "EU_EEA_COUNTRIES",
@@ -34,11 +36,13 @@ __all__ = [
     "Delay",
     "DelayReason",
     "Delivery",
+    "Inquiry",
     "Money",
     "Order",
     "OrderLine",
     "Promo",
     "Refund",
+    "Reply",
     "Shipment",
     "Shop",
     "SupportHours",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta
 from functools import cached_property
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
@@ -221,6 +221,10 @@ class Shop(Model):
     #: A page where customers reach the shop (a contact form); a ``mailto:``
     #: to ``email`` is used when unset.
     contact_url: HttpUrl | None = None
+    #: Working time within ``support_hours`` in which a customer's question is
+    #: answered (default 8 h: one working day); shown as a promise in the
+    #: acknowledgement of every question.
+    response_time: timedelta = timedelta(hours=8)
 
     @field_validator("phone")
     @classmethod
@@ -256,6 +260,17 @@ class Shop(Model):
                 {"value": value[:40]},
             )
         return number
+
+    @field_validator("response_time")
+    @classmethod
+    def _positive_response_time(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0) or value > timedelta(days=90):
+            raise PydanticCustomError(
+                "response_time",
+                "response_time is working time, more than zero and at most 90 days: {value}",
+                {"value": str(value)},
+            )
+        return value
 
     @model_validator(mode="after")
     def _default_id(self) -> Self:

@@ -32,6 +32,7 @@ from markupsafe import Markup
 from ..errors import RenderError
 from .inline import inline_template
 from .sandbox import MerchantSandbox, SandboxLimits
+from .text import blocks
 
 __all__ = [
     "PACKAGED_TEMPLATES",
@@ -182,6 +183,11 @@ def textlines(lines: Iterable[str]) -> str:
     return "".join(f"  {line}\n" for line in lines)
 
 
+def quoted(text: str) -> str:
+    """Jinja filter: ``text`` quoted as in a reply, each line after ``> `` (plain-text emails)."""
+    return "\n".join(f"> {line}".rstrip() for line in text.strip().split("\n"))
+
+
 def build_environment(
     translations: NullTranslations,
     template_dirs: Sequence[str | Path] = (),
@@ -227,6 +233,8 @@ def build_environment(
     env.globals["colon"] = colon
     env.filters["columns"] = columns
     env.filters["textlines"] = textlines
+    env.filters["quoted"] = quoted
+    env.filters["blocks"] = blocks
     if isinstance(env, MerchantSandbox):
         env.globals["once"] = SandboxFragments()
         env.seal()

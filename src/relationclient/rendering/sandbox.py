@@ -436,10 +436,12 @@ def _gettext_size(limit: int, /, *args: Any, **variables: Any) -> int:
 
 #: Filters a merchant template may use, with how to size the result of those
 #: that can build a big value. The packaged templates use ``columns``,
-#: ``join`` and ``textlines``; the others are Jinja's harmless ones.
+#: ``join``, ``textlines``, ``quoted`` and ``blocks`` (whose results grow with
+#: their input only); the others are Jinja's harmless ones.
 _FILTERS: dict[str, Callable[..., int] | None] = {
     "abs": None,
     "batch": _batch_size,
+    "blocks": None,
     "capitalize": None,
     "center": _center_size,
     "columns": _columns_size,
@@ -466,6 +468,7 @@ _FILTERS: dict[str, Callable[..., int] | None] = {
     "map": None,
     "max": None,
     "min": None,
+    "quoted": None,
     "reject": None,
     "rejectattr": None,
     "replace": _replace_size,

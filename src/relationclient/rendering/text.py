@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["one_line", "tidy_text"]
+__all__ = ["Piece", "blocks", "one_line", "tidy_text"]
 
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -26,3 +26,36 @@ def tidy_text(text: str) -> str:
     """Lines without trailing blanks, at most one empty line in a row, one final newline."""
     body = "\n".join(line.rstrip() for line in text.strip("\n").split("\n"))
     return _BLANKS.sub("\n\n", body) + "\n"
+
+
+_LINK = re.compile(r"https://[^\s<>\"']+")
+_TRAILING = ".,;:!?)]»"
+Piece = tuple[str, str]
+"""One piece of a person's text: ``("text", words)``, ``("link", url)`` or ``("br", "")``."""
+
+
+def blocks(text: str) -> list[list[Piece]]:
+    """A person's plain text as paragraphs of pieces, for templates to lay out; nothing interpreted.
+
+    Blank lines part paragraphs, line breaks stay (``br``), bare ``https://``
+    links become ``link`` pieces (without trailing punctuation); all the rest
+    is ``text``, which the HTML template escapes like any value, so ``<b>`` or
+    ``{{ }}`` in an agent's answer print as written.
+    """
+    paragraphs = []
+    for block in re.split(r"\n[ \t]*\n", text.strip()):
+        pieces: list[Piece] = []
+        for number, line in enumerate(block.split("\n")):
+            if number:
+                pieces.append(("br", ""))
+            position = 0
+            for found in _LINK.finditer(line):
+                url = found.group(0).rstrip(_TRAILING)
+                if found.start() > position:
+                    pieces.append(("text", line[position : found.start()]))
+                pieces.append(("link", url))
+                position = found.start() + len(url)
+            if position < len(line):
+                pieces.append(("text", line[position:]))
+        paragraphs.append(pieces)
+    return paragraphs
