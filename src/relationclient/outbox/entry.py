@@ -139,11 +139,11 @@ class DispatchReport:
         dead: Entries refused for good or out of attempts.
         deferred: Entries held back by quiet hours at send time, not counted
             as an attempt.
+        elapsed: Seconds the call took.
         lost: Entries whose lease passed to another dispatcher before their
             result was recorded (this one froze or lost the database for
             longer than the lease): their result was not recorded, the new
             owner's stands. Zero while dispatchers stay alive and connected.
-        elapsed: Seconds the call took.
     """
 
     claimed: int = 0
@@ -151,8 +151,8 @@ class DispatchReport:
     retried: int = 0
     dead: int = 0
     deferred: int = 0
-    lost: int = 0
     elapsed: float = 0.0
+    lost: int = 0
 
     @property
     def per_second(self) -> float:
