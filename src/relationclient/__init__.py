@@ -11,6 +11,7 @@ from .__about__ import __version__ as __version__
 from .composer import Composer as Composer
 from .composer import HtmlSizeWarning as HtmlSizeWarning
 from .errors import ConfigurationError as ConfigurationError
+from .errors import LockTimeoutError as LockTimeoutError
 from .errors import MessageError as MessageError
 from .errors import PermanentTransportError as PermanentTransportError
 from .errors import RelationClientError as RelationClientError
@@ -60,6 +61,7 @@ __all__ = [
     "HtmlSizeWarning",
     "Inquiry",
     "Kind",
+    "LockTimeoutError",
     "Mailbox",
     "MessageError",
     "Money",

@@ -12,6 +12,9 @@ purpose. The tree::
     ├── UnsubscribeTokenError (ValueError)
     │                                     an unsubscribe token not to honour:
     │                                     forged, expired, another shop's…
+    ├── LockTimeoutError (TimeoutError)   the outbox waited too long for a
+    │                                     database lock (names the holder where
+    │                                     the database can tell)
     └── TransportError                    a provider did not take the message
         ├── TransientTransportError       may succeed later: network, SMTP 4xx,
         │                                 HTTP 429/5xx (``transient = True``)
@@ -30,6 +33,7 @@ from typing import Any
 
 __all__ = [
     "ConfigurationError",
+    "LockTimeoutError",
     "MessageError",
     "PermanentTransportError",
     "RelationClientError",
@@ -65,6 +69,17 @@ class RenderError(RelationClientError):
 
 class MessageError(RelationClientError, ValueError):
     """A message that must not leave as built; the text names the field or header."""
+
+
+class LockTimeoutError(RelationClientError, TimeoutError):
+    """The outbox waited ``lock_timeout`` seconds for a database lock and gave up.
+
+    The message says who held it when the database can tell (PostgreSQL's
+    ``pg_stat_activity``: process id, user, application, client, how long its
+    transaction has been open, its last statement) and what to do. SQLite
+    cannot name the holder of its write lock: the message lists the usual
+    suspects.
+    """
 
 
 class UnsubscribeTokenError(RelationClientError, ValueError):

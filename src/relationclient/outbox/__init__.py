@@ -36,6 +36,7 @@ modules instead of one; the schema has two tables and does not need
 SQLAlchemy's breadth.
 """
 
+from ..errors import LockTimeoutError as LockTimeoutError
 from .entry import DispatchReport as DispatchReport
 from .entry import OutboxEntry as OutboxEntry
 from .entry import State as State
@@ -44,7 +45,6 @@ from .outbox import Outbox as Outbox
 from .quiet_hours import DEFAULT_QUIET_HOURS as DEFAULT_QUIET_HOURS
 from .quiet_hours import NO_QUIET_HOURS as NO_QUIET_HOURS
 from .quiet_hours import QuietHours as QuietHours
-from .store import LockTimeoutError as LockTimeoutError
 
 __all__ = [
     "DEFAULT_BATCH_BYTES",

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, cast
 
-from ..errors import ConfigurationError, RelationClientError
+from ..errors import ConfigurationError, LockTimeoutError
 from .entry import STATES, OutboxEntry, State, receipt_from_json
 
 __all__ = [
@@ -104,17 +104,6 @@ UPDATE {TABLE} SET state = 'queued', attempts = 0, pinned_to = NULL, not_before 
 WHERE id = ? AND state IN ('dead', 'queued')
 """
 PURGE_SENT = f"DELETE FROM {TABLE} WHERE state = 'sent' AND updated_at < ?"
-
-
-class LockTimeoutError(RelationClientError, TimeoutError):
-    """The outbox waited ``lock_timeout`` seconds for a database lock and gave up.
-
-    The message says who held it when the database can tell (PostgreSQL's
-    ``pg_stat_activity``: process id, user, application, client, how long its
-    transaction has been open, its last statement) and what to do. SQLite
-    cannot name the holder of its write lock: the message lists the usual
-    suspects.
-    """
 
 
 def lapsed(entry: OutboxEntry) -> bool:
