@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -419,11 +420,11 @@ class Composer:
         profile = locale_profile(
             locale or customer.locale, customer.country, self.default_locale_negotiated
         )
-        fmt = Formatter(
+        fmt = _formatter(
             profile.format_locale,
             customer.country,
             customer.timezone or self.shop.timezone,
-            rtl=profile.rtl,
+            profile.rtl,
         )
         promo: Promo | None = values.get("promo")
         if promo is not None and promo.expires_on is not None:
@@ -672,3 +673,13 @@ class Composer:
             warnings.warn(message, HtmlSizeWarning, stacklevel=3)
         else:
             raise MessageError(message)
+
+
+@lru_cache(maxsize=1024)
+def _formatter(locale: str, country: str | None, timezone: str, rtl: bool) -> Formatter:
+    """One :class:`Formatter` per reader profile, shared by their messages.
+
+    A formatter holds no per-message state; sharing it also lets ``once`` find
+    the contact block it rendered for the same shop and reader profile.
+    """
+    return Formatter(locale, country, timezone, rtl=rtl)
