@@ -246,7 +246,7 @@ def test_check_requires_the_form_and_the_return_costs(locale: str) -> None:
 def test_check_reports_a_confirmation_without_the_form() -> None:
     composer = Composer(shop(return_costs="customer"))
     source = (PACKAGED_TEMPLATES / "email/order_confirmation.txt").read_text(encoding="utf-8")
-    without, removed = re.subn(r"\{\{ *m\.withdrawal_form\([^)]*\)\) *\}\}", "", source)
+    without, removed = re.subn(r"\{\{ *once\(\"withdrawal_form\"[^}]*\}\}", "", source)
     assert removed == 1
     edited = composer.with_merchant_templates({"email/order_confirmation.txt": without})
     context = samples.context("order_confirmation", "fr")
