@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, NamedTuple, Self
+from typing import Annotated, NamedTuple, Self
 
 from pydantic import AfterValidator, AwareDatetime, Field, computed_field, model_validator
 from pydantic_core import PydanticCustomError
@@ -292,7 +292,10 @@ class Shipment(Model):
     last parcel of an order sent in several, set ``completes_order``: the
     customer is then told the rest of the order is on its way, not that more
     parcels follow. ``tracking_url`` is computed from the carrier registry
-    when not given (see :mod:`relationclient.carriers`).
+    when not given, on the carrier's page for the order's customer: their
+    country's site, in their language where the carrier offers it (see
+    :mod:`relationclient.carriers`). An unknown carrier leaves it None: the
+    messages show the tracking number without a link.
     """
 
     order: Order
@@ -304,16 +307,24 @@ class Shipment(Model):
     estimated_delivery: date | None = None
     completes_order: bool = False
 
-    @model_validator(mode="before")
-    @classmethod
-    def _tracking_url_from_registry(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("tracking_url"):
-            carrier, number = data.get("carrier"), data.get("tracking_number")
-            if isinstance(carrier, str) and isinstance(number, str) and number.strip():
-                url = tracking_url_for(carrier, number)
-                if url:
-                    data = {**data, "tracking_url": url}
-        return data
+    @model_validator(mode="after")
+    def _tracking_url_from_registry(self) -> Self:
+        # The order is validated by now, so its customer chooses the page's
+        # language and country; the delivery address completes pages that ask
+        # for the destination's postal code (PostNL).
+        if self.tracking_url is None:
+            customer, address = self.order.customer, self.order.delivery.address
+            country = customer.country or (address.country if address else None)
+            url = tracking_url_for(
+                self.carrier,
+                self.tracking_number,
+                locale=customer.locale,
+                country=country,
+                postal_code=address.postal_code if address and address.country == country else None,
+            )
+            if url is not None:
+                object.__setattr__(self, "tracking_url", url)
+        return self
 
     @model_validator(mode="after")
     def _lines_belong_to_order(self) -> Self:
