@@ -14,7 +14,9 @@ import html
 import importlib
 import json
 import logging
+import mailbox
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -83,8 +85,12 @@ def demo(out: Path) -> None:
         unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
     )
     out.mkdir(parents=True, exist_ok=True)
+    # A run replaces the previous one: only what the demo itself writes goes.
+    for previous in (out / "maildir", out / "html"):
+        if previous.is_dir():
+            shutil.rmtree(previous)
     previews = out / "html"
-    previews.mkdir(exist_ok=True)
+    previews.mkdir()
     rows: list[tuple[str, str, Email, Sms]] = []
     jobs = [(kind.value, locale) for locale in samples.LOCALES for kind in Kind]
     with MaildirTransport(out / "maildir") as transport, Progress(console=_console) as progress:
@@ -99,7 +105,11 @@ def demo(out: Path) -> None:
             progress.advance(task)
     index = out / "index.html"
     index.write_text(_index_page(rows), encoding="utf-8")
-    click.echo(f"Delivered {len(rows)} emails and {len(rows)} SMS.")
+    # Counted on disk, so what is said is what is there.
+    emails = len(mailbox.Maildir(out / "maildir", create=False))
+    with (out / "maildir" / "sms.jsonl").open(encoding="utf-8") as log:
+        texts = sum(1 for line in log if line.strip())
+    click.echo(f"Delivered {emails} emails and {texts} SMS.")
     click.echo(f"Maildir (open with any mail client, e.g. mutt -f): {(out / 'maildir').resolve()}")
     click.echo(f"SMS log (JSON lines): {(out / 'maildir' / 'sms.jsonl').resolve()}")
     click.echo(f"Index of every message: {index.resolve()}")

@@ -63,7 +63,7 @@ from .rendering.environment import packaged_template_names
 from .rendering.inline import inline_css
 from .rendering.renderer import Renderer
 from .rendering.sandbox import SandboxLimits
-from .rendering.text import one_line, tidy_text
+from .rendering.text import one_line, sms_line, tidy_text
 from .rendering.theme import Theme
 from .sms import transliterate
 from .unsubscribe import Secret, sign
@@ -624,7 +624,7 @@ class Composer:
                 "as a French 36xxx, where your SMS provider collects STOP), or send from "
                 "a phone number"
             )
-        body = one_line(self.renderer.render(f"sms/{kind}.txt", ctx.profile.catalog, ctx.values))
+        body = sms_line(self.renderer.render(f"sms/{kind}.txt", ctx.profile.catalog, ctx.values))
         if not body:
             raise MessageError(f"{kind} SMS: the template rendered an empty body")
         if self.transliterate_sms:

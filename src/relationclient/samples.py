@@ -220,7 +220,7 @@ _PRODUCTS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
         "39.00",
         "0.055",
         {
-            "fr": "Livre « Habiter la lumière »",
+            "fr": "Livre «\u00a0Habiter la lumière\u00a0»",
             "en": "Book “Living with Light”",
             "de": "Buch „Mit Licht wohnen“",
             "es": "Libro «Habitar la luz»",
@@ -479,9 +479,9 @@ def withdrawal(of: Order | None = None, **changes: Any) -> Withdrawal:
 _QUESTIONS = {
     "fr": (
         "Abat-jour de la lampe arc",
-        "Bonjour,\n\nL'abat-jour de la lampe arc existe-t-il aussi en lin naturel ? "
-        "Je voudrais l'assortir aux coussins que j'ai commandés.\n\nMerci d'avance,\nCamille",
-        "Oui : l'abat-jour existe en lin naturel (réf. SHADE-LIN), au même "
+        "Bonjour,\n\nL’abat-jour de la lampe arc existe-t-il aussi en lin naturel\u202f? "
+        "Je voudrais l’assortir aux coussins que j’ai commandés.\n\nMerci d’avance,\nCamille",
+        "Oui\u00a0: l’abat-jour existe en lin naturel (réf. SHADE-LIN), au même "
         "prix. Vous le trouverez ici : https://www.maison-lumiere.fr/abat-jour-lin.\n\n"
         "Si vous le commandez avant jeudi, nous l'expédierons avec le reste de votre commande.",
     ),

@@ -27,6 +27,19 @@ def test_demo_delivers_every_kind_and_locale_to_a_maildir(tmp_path: Path) -> Non
         assert (tmp_path / "html" / f"order_confirmation.{locale}.html").exists()
 
 
+def test_demo_run_twice_replaces_its_output_and_says_what_is_on_disk(tmp_path: Path) -> None:
+    keep = tmp_path / "notes.txt"
+    keep.write_text("mine")
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+    count = len(Kind) * len(samples.LOCALES)
+    assert f"Delivered {count} emails and {count} SMS." in result.output
+    assert len(mailbox.Maildir(tmp_path / "maildir", create=False)) == count
+    assert len((tmp_path / "maildir" / "sms.jsonl").read_text().splitlines()) == count
+    assert keep.read_text() == "mine"  # only what the demo writes is replaced
+
+
 def _data(tmp_path: Path, **payload: object) -> str:
     path = tmp_path / "data.json"
     path.write_text(json.dumps({"shop": samples.shop().model_dump(mode="json"), **payload}))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -60,6 +61,15 @@ def _customer(locale: str, country: str, zone: str) -> dict[str, object]:
 
 
 MOBILE = "+33612345678"
+
+
+def time_pattern(locale: str, when: datetime) -> str:
+    """DESIGN.md: French times as ``H 'h' mm`` (no-break spaces), others the short format."""
+    if locale.startswith("fr"):
+        return "H\u00a0'h'" if when.minute == 0 else "H\u00a0'h'\u00a0mm"
+    return "short"
+
+
 ZONES = {"GB": "Europe/London", "US": "America/New_York", "CH": "Europe/Zurich"}
 ZONES |= {"BE": "Europe/Brussels", "MX": "America/Mexico_City", "AT": "Europe/Vienna"}
 ZONES |= {"CA": "America/Toronto", "AE": "Asia/Dubai", "IE": "Europe/Dublin"}
@@ -106,7 +116,7 @@ def test_regional_customers_get_babels_formats(locale: str, country: str) -> Non
     assert money(order.subtotal.amount) in text
     placed = order.placed_at.astimezone(ZoneInfo(zone))
     date_part = str(format_date(placed.date(), "long", locale=locale))
-    time_part = str(format_time(placed.time(), "short", locale=locale))
+    time_part = str(format_time(placed.time(), time_pattern(locale, placed), locale=locale))
     pattern = str(get_datetime_format("long", locale=locale))
     when = re.sub(r"'([^']*)'", r"\1", pattern.replace("{1}", date_part).replace("{0}", time_part))
     assert when in text

@@ -75,11 +75,17 @@ class Expected:
     def short_date(self, value: date | datetime) -> str:
         return str(format_skeleton("MMMMd", self._day(value), locale=self.locale))
 
+    def time_pattern(self, when: datetime) -> str:
+        """DESIGN.md: French times as ``H 'h' mm`` (no-break spaces), others the short format."""
+        if self.locale.startswith("fr"):
+            return "H\u00a0'h'" if when.minute == 0 else "H\u00a0'h'\u00a0mm"
+        return "short"
+
     def datetime(self, value: datetime) -> str:
         local = value.astimezone(self.tz)
         pattern = str(get_datetime_format("long", locale=self.locale))
         joined = pattern.replace("{1}", self.date(local)).replace(
-            "{0}", str(format_time(local.time(), "short", locale=self.locale))
+            "{0}", str(format_time(local.time(), self.time_pattern(local), locale=self.locale))
         )
         return re.sub(r"'([^']*)'", r"\1", joined)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,11 @@ def _translation_problems(
                     f"{quoted} has {len(strings)} plural forms; {locale} has {catalog.num_plurals}",
                 )
             ]
+        if locale.split("_")[0] == "fr":
+            return [
+                Problem(str(po), "catalog", f"French typography in {quoted}: {fault}")
+                for fault in {fault for text in strings for fault in french_typography(text)}
+            ]
         return []
     if skipped is not None:
         return [skipped]
@@ -174,3 +180,38 @@ def _translation_problems(
             f"no translation of {quoted} (add it to {target}: relationclient i18n update)",
         )
     ]
+
+
+_SPACE_BEFORE = re.compile(r"(?<=\S)( ?)([;!?:»])")
+_SPACE_AFTER = re.compile(r"«( ?)(?=\S)")
+#: What French typography sets before each sign: a narrow no-break space before
+#: ; ! ? (U+202F), a no-break space before : and » (U+00A0).
+_FRENCH_SPACES = {";": "\u202f", "!": "\u202f", "?": "\u202f", ":": "\u00a0", "»": "\u00a0"}
+
+
+def french_typography(text: str) -> list[str]:
+    """What a French string gets wrong in its spaces around ; : ! ? « » (none: ``[]``).
+
+    French sets a narrow no-break space (U+202F) before ; ! ? and a no-break
+    space (U+00A0) before : and », and after «. A plain space there lets the
+    line break before the sign; no space at all is an English habit. Signs
+    inside a URL, a placeholder (``%(name)s``) or a time (``10:42``) are not
+    punctuation and are left alone.
+    """
+    faults = []
+    scrubbed = re.sub(r"https?://\S+|%\([^)]*\)s|\d:\d", "x", text)
+    for found in _SPACE_BEFORE.finditer(scrubbed):
+        sign = found.group(2)
+        if sign == ":" and scrubbed[found.end() : found.end() + 2] == "//":
+            continue
+        wanted = _FRENCH_SPACES[sign]
+        before = scrubbed[found.start() - 1] if found.start() else ""
+        if before in ("\u202f", "\u00a0") or found.group(1) == wanted:
+            continue
+        name = "U+202F" if wanted == "\u202f" else "U+00A0"
+        what = "a plain space" if found.group(1) else "no space"
+        faults.append(f"{what} before « {sign} » (French sets {name})")
+    for found in _SPACE_AFTER.finditer(scrubbed):
+        what = "a plain space" if found.group(1) else "no space"
+        faults.append(f"{what} after « « » (French sets U+00A0)")
+    return faults

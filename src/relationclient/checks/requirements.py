@@ -137,7 +137,7 @@ def _lifecycle(
 
 
 def _contact(shop: Shop, fmt: Formatter) -> list[Requirement]:
-    hours = fmt.hours(shop.support_hours)
+    hours = fmt.hours(shop.support_hours, shop.timezone)
     address = fmt.address(shop.address, with_name=False)
     return [
         Requirement("shop name", shop.name),

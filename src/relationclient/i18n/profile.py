@@ -47,13 +47,16 @@ class LocaleProfile:
         format_locale: The Babel locale of amounts, dates and numbers
             (``"fr_CH"``): ``Email.format_locale``.
         direction: ``"ltr"`` or ``"rtl"``, from the catalog language's script.
-        colon: What goes before the colon of ``Label : value`` (French sets a space).
+        colon: The colon of ``Label : value``, with what goes before it (French
+            sets a no-break space).
+        comma: The comma that joins the parts of a list (Arabic writes ``،``).
     """
 
     catalog: str
     format_locale: str
     direction: str
     colon: str
+    comma: str = ", "
 
     @property
     def rtl(self) -> bool:
@@ -133,8 +136,11 @@ def _profile(
                 "no catalog for locale %r: writing in %r (formats of %r)", requested, catalog, fmt
             )
     direction = "rtl" if babel_locale(catalog).character_order == "right-to-left" else "ltr"
-    colon = " :" if catalog.split("_")[0] == "fr" else ":"
-    return LocaleProfile(catalog=catalog, format_locale=fmt, direction=direction, colon=colon)
+    colon = "\u00a0:" if catalog.split("_")[0] == "fr" else ":"
+    comma = "، " if catalog.split("_")[0] == "ar" else ", "
+    return LocaleProfile(
+        catalog=catalog, format_locale=fmt, direction=direction, colon=colon, comma=comma
+    )
 
 
 def _fallback(default: str, available: tuple[str, ...]) -> str:

@@ -10,6 +10,7 @@ attribute look-ups. The raw models stay in the context too (``order``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from decimal import Decimal
@@ -272,6 +273,9 @@ class WithdrawalView:
         self.refund_by = fmt.day(deadline)
 
 
+#: Blanks a line may break at: every blank but the no-break spaces of typography.
+_BREAKABLE = re.compile(r"[^\S\u00a0\u202f\u2007]+")
+
 #: How much of a customer's question an acknowledgement quotes, in characters.
 EXCERPT_LENGTH = 300
 
@@ -331,4 +335,4 @@ class ReplyView:
         self.agent = reply.agent_first_name
         self.written = fmt.datetime(reply.written_at)
         #: The answer's first words, for the preheader.
-        self.preview = excerpt(" ".join(reply.body.split()), 120)
+        self.preview = excerpt(_BREAKABLE.sub(" ", reply.body), 120)

@@ -195,6 +195,7 @@ def build_environment(
     *,
     style_context: Mapping[str, Any] | None = None,
     colon: str = ":",
+    comma: str = ", ",
     limits: SandboxLimits | None = None,
 ) -> jinja2.Environment:
     """An environment for one catalog language; sandboxed when ``merchant_templates`` are given.
@@ -202,7 +203,8 @@ def build_environment(
     With ``style_context`` (``theme``, ``start``, ``end``), HTML templates are
     CSS-inlined once as they load (see :func:`inline_template`); without it,
     they render as written and the caller inlines each message. ``colon`` is
-    what the language sets before the colon of ``Label : value``. ``limits``
+    what the language sets before the colon of ``Label : value``, ``comma``
+    its list comma. ``limits``
     are the merchant sandbox's (see :class:`SandboxLimits`).
     """
     packaged = jinja2.FileSystemLoader(PACKAGED_TEMPLATES)
@@ -231,6 +233,7 @@ def build_environment(
     env.globals["rule"] = "-" * 64
     env.globals["br"] = Markup("<br>")
     env.globals["colon"] = colon
+    env.globals["comma"] = comma
     env.filters["columns"] = columns
     env.filters["textlines"] = textlines
     env.filters["quoted"] = quoted

@@ -140,6 +140,7 @@ class Renderer:
             self.merchant_templates or None,
             style_context=style if self.inline_css else None,
             colon=locale_profile(catalog, None, catalog).colon,
+            comma=locale_profile(catalog, None, catalog).comma,
             limits=self.limits,
         )
 

@@ -498,7 +498,7 @@ _GETTEXT = ("gettext", "ngettext", "pgettext", "npgettext")
 #: ``lipsum`` bounded), gettext's, and the packaged templates' own.
 MERCHANT_GLOBALS = frozenset(
     {"range", "lipsum", "dict", "namespace", "cycler", "joiner", "_", *_GETTEXT}
-    | {"once", "rule", "br", "colon"}
+    | {"once", "rule", "br", "colon", "comma"}
 )
 
 

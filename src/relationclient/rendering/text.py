@@ -8,16 +8,28 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["Piece", "blocks", "one_line", "tidy_text"]
+__all__ = ["Piece", "blocks", "one_line", "sms_line", "tidy_text"]
 
 _BLANKS = re.compile(r"\n{3,}")
 
 
-def one_line(text: str) -> str:
-    """Every run of blanks (no-break spaces and newlines included) one space, none at the ends.
+_BREAKABLE = re.compile(r"[^\S\u00a0\u202f\u2007]+")
 
-    For subjects, preheaders and SMS bodies: an SMS has no line to keep whole,
-    and a plain space keeps Babel's French amounts (``1 365,20 €``) in GSM-7.
+
+def one_line(text: str) -> str:
+    """Every run of breakable blanks (newlines included) one space, none at the ends.
+
+    For subjects and preheaders: the no-break spaces of French typography and
+    of Babel's amounts (``1 365,20 €``, ``Total : …``) stay as they are.
+    """
+    return _BREAKABLE.sub(" ", text).strip()
+
+
+def sms_line(text: str) -> str:
+    """Every run of blanks one plain space, no-break ones included, none at the ends.
+
+    For SMS bodies: an SMS has no line to keep whole, and a plain space keeps
+    French amounts and punctuation in GSM-7.
     """
     return " ".join(text.split())
 
