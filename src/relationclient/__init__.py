@@ -20,6 +20,8 @@ from .errors import TransientTransportError as TransientTransportError
 from .errors import TransportError as TransportError
 from .errors import UnsubscribeTokenError as UnsubscribeTokenError
 from .errors import UnsupportedMessageError as UnsupportedMessageError
+from .errors import WebhookPayloadError as WebhookPayloadError
+from .errors import WebhookSignatureError as WebhookSignatureError
 from .messages import Attachment as Attachment
 from .messages import Email as Email
 from .messages import Kind as Kind
@@ -83,6 +85,8 @@ __all__ = [
     "TransportError",
     "UnsubscribeTokenError",
     "UnsupportedMessageError",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
     "Withdrawal",
     "__version__",
 ]

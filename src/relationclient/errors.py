@@ -15,6 +15,10 @@ purpose. The tree::
     ├── LockTimeoutError (TimeoutError)   the outbox waited too long for a
     │                                     database lock (names the holder where
     │                                     the database can tell)
+    ├── WebhookSignatureError             a webhook whose signature or credentials
+    │                                     do not check out: nothing is recorded
+    ├── WebhookPayloadError (ValueError)  a webhook body we cannot read (names the
+    │                                     provider and the field)
     └── TransportError                    a provider did not take the message
         ├── TransientTransportError       may succeed later: network, SMTP 4xx,
         │                                 HTTP 429/5xx (``transient = True``)
@@ -42,6 +46,8 @@ __all__ = [
     "TransportError",
     "UnsubscribeTokenError",
     "UnsupportedMessageError",
+    "WebhookPayloadError",
+    "WebhookSignatureError",
 ]
 
 
@@ -96,6 +102,43 @@ class UnsubscribeTokenError(RelationClientError, ValueError):
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class WebhookSignatureError(RelationClientError):
+    """A provider's webhook whose signature or credentials do not check out.
+
+    Raised by :func:`relationclient.events.parse` before anything in the body
+    is read; the webhook apps answer it with ``403`` (``401`` with a
+    ``WWW-Authenticate`` challenge when basic-auth credentials are missing)
+    and record nothing.
+
+    Attributes:
+        provider: The provider whose webhook it claims to be (``"twilio"``…).
+        challenge: The ``WWW-Authenticate`` value to answer with when the
+            request carried no credentials at all, else None.
+    """
+
+    def __init__(self, message: str, *, provider: str, challenge: str | None = None) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.challenge = challenge
+
+
+class WebhookPayloadError(RelationClientError, ValueError):
+    """A provider's webhook body that cannot be read: not JSON, a field missing or garbled.
+
+    The webhook apps answer it with ``400``.
+
+    Attributes:
+        provider: The provider whose payload it is.
+        field: The field at fault (``"BouncedAt"``, ``"MessageSid"``…), or None
+            when the body as a whole could not be decoded.
+    """
+
+    def __init__(self, message: str, *, provider: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.field = field
 
 
 class TransportError(RelationClientError):

@@ -106,7 +106,13 @@ def test_enqueued_messages_arrive_once_each(
     for got, built in zip(received, expected, strict=True):
         assert got.rcpt_tos == [built.to.address]
         assert got.message["Subject"] == built.subject
-    assert tasks.outbox.counts() == {"queued": 0, "sending": 0, "sent": 3, "dead": 0}
+    assert tasks.outbox.counts() == {
+        "queued": 0,
+        "sending": 0,
+        "sent": 3,
+        "dead": 0,
+        "suppressed": 0,
+    }
     for message in composed:
         entry = tasks.outbox.get(message.idempotency_key)
         assert entry is not None

@@ -67,7 +67,7 @@ EXPECTED: dict[str, list[str]] = {
     "outbox_celery.py": [
         "Worker ready",
         "Enqueued the confirmation again: same entry 1, stored once",
-        "Outbox: {'queued': 0, 'sending': 0, 'sent': 3, 'dead': 0}",
+        "Outbox: {'queued': 0, 'sending': 0, 'sent': 3, 'dead': 0, 'suppressed': 0}",
         "Maildir: 2 emails, 1 SMS",
         "Worker stopped (exit status 0)",
     ],

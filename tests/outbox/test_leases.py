@@ -80,7 +80,7 @@ def test_a_lapsed_lease_returns_the_entry_to_the_queue(make_outbox: MakeOutbox) 
 
     with pytest.raises(Crash):
         outbox.dispatch(crashing)  # dies: its heartbeat stops with it
-    assert outbox.counts() == {"queued": 0, "sending": 5, "sent": 0, "dead": 0}
+    assert outbox.counts() == {"queued": 0, "sending": 5, "sent": 0, "dead": 0, "suppressed": 0}
 
     other = make_outbox(lease_seconds=LEASE)  # another dispatcher, while the lease holds
     transport = MemoryTransport()

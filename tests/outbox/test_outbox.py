@@ -57,7 +57,7 @@ def test_put_stores_the_message_before_anything_is_sent(outbox: Outbox, clock: C
     assert entry.not_before == entry.created_at == clock.now
     assert entry.message == message
     assert outbox.get(message.idempotency_key) == entry
-    assert outbox.counts() == {"queued": 1, "sending": 0, "sent": 0, "dead": 0}
+    assert outbox.counts() == {"queued": 1, "sending": 0, "sent": 0, "dead": 0, "suppressed": 0}
 
 
 def test_put_round_trips_sms(outbox: Outbox) -> None:
@@ -266,7 +266,7 @@ def test_dispatch_sends_everything_due_once(outbox: Outbox, clock: Clock) -> Non
     assert sorted(m.idempotency_key for m in transport.outbox) == sorted(
         m.idempotency_key for m in batch
     )
-    assert outbox.counts() == {"queued": 0, "sending": 0, "sent": 26, "dead": 0}
+    assert outbox.counts() == {"queued": 0, "sending": 0, "sent": 26, "dead": 0, "suppressed": 0}
     entry = outbox.get(batch[0].idempotency_key)
     assert entry is not None
     assert isinstance(entry.receipt, Receipt)
@@ -286,7 +286,7 @@ def test_dispatch_by_key_sends_that_entry_alone(outbox: Outbox, clock: Clock) ->
 
     assert (report.claimed, report.sent) == (1, 1)
     assert [m.idempotency_key for m in transport.outbox] == [second.idempotency_key]
-    assert outbox.counts() == {"queued": 2, "sending": 0, "sent": 1, "dead": 0}
+    assert outbox.counts() == {"queued": 2, "sending": 0, "sent": 1, "dead": 0, "suppressed": 0}
     # Not due yet, already sent, unknown: nothing is claimed.
     assert outbox.dispatch(transport, key=third.idempotency_key).claimed == 0
     assert outbox.dispatch(transport, key=second.idempotency_key).claimed == 0
@@ -507,7 +507,7 @@ def test_permanent_failure_is_dead_with_the_providers_reason(outbox: Outbox) -> 
     [dead] = outbox.dead()
     assert (dead.idempotency_key, dead.state, dead.attempts) == (bad.idempotency_key, "dead", 1)
     assert "550" in (dead.last_error or "")
-    assert outbox.counts() == {"queued": 0, "sending": 0, "sent": 1, "dead": 1}
+    assert outbox.counts() == {"queued": 0, "sending": 0, "sent": 1, "dead": 1, "suppressed": 0}
 
 
 def test_smtp_refusal_is_dead_with_code_and_text(outbox: Outbox, smtp_server: SMTPServer) -> None:
@@ -600,7 +600,7 @@ def test_requeue_revives_dead_entries(outbox: Outbox) -> None:
 
     [newest, *_] = outbox.dead()
     assert outbox.requeue([newest]) == 1
-    assert outbox.counts() == {"queued": 1, "sending": 0, "sent": 0, "dead": 2}
+    assert outbox.counts() == {"queued": 1, "sending": 0, "sent": 0, "dead": 2, "suppressed": 0}
     assert outbox.requeue() == 2
     assert outbox.counts()["queued"] == 3
     revived = outbox.get(batch[0].idempotency_key)
@@ -640,7 +640,7 @@ def test_purge_sent_deletes_old_sent_entries_only(outbox: Outbox, clock: Clock) 
 
     assert outbox.purge_sent(timedelta(days=7)) == 1
     assert outbox.get(old.idempotency_key) is None
-    assert outbox.counts() == {"queued": 0, "sending": 0, "sent": 1, "dead": 1}
+    assert outbox.counts() == {"queued": 0, "sending": 0, "sent": 1, "dead": 1, "suppressed": 0}
     assert outbox.put(old).state == "queued"  # its key is forgotten
 
 
@@ -733,7 +733,7 @@ def test_tables_of_version_1_are_upgraded_in_place(
     conn = connect(outbox_url)
     versions = conn.execute("SELECT version FROM relationclient_outbox_schema").fetchall()
     conn.close()
-    assert [tuple(row) for row in versions] == [(2,)]
+    assert [tuple(row) for row in versions] == [(3,)]  # through 2, in one go
 
 
 def test_tables_from_a_newer_version_are_refused(

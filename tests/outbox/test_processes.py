@@ -159,7 +159,13 @@ def test_two_dispatcher_processes_never_send_an_entry_twice(
     received = Counter(r.message_id for r in server.received)
     assert received == Counter(m.message_id for m in batch)  # each one, once
     with Outbox(outbox_url, quiet_hours=NO_QUIET_HOURS) as outbox:
-        assert outbox.counts() == {"queued": 0, "sending": 0, "sent": 600, "dead": 0}
+        assert outbox.counts() == {
+            "queued": 0,
+            "sending": 0,
+            "sent": 600,
+            "dead": 0,
+            "suppressed": 0,
+        }
 
 
 def test_faults_and_a_killed_dispatcher_lose_nothing(
@@ -237,7 +243,13 @@ def test_faults_and_a_killed_dispatcher_lose_nothing(
         assert len(copies) == 1  # the very same message, same Message-ID
     assert {e.idempotency_key for e in dead} == refused  # none dead that should not be
     assert all("550 5.1.1" in (e.last_error or "") for e in dead)
-    assert counts == {"queued": 0, "sending": 0, "sent": len(good), "dead": len(refused)}
+    assert counts == {
+        "queued": 0,
+        "sending": 0,
+        "sent": len(good),
+        "dead": len(refused),
+        "suppressed": 0,
+    }
 
 
 def drain_through(
@@ -295,7 +307,7 @@ def test_a_server_slower_than_the_lease_gets_every_message_once(
     assert lost == set()
     assert [t["lost"] for t in totals] == [0, 0]
     assert all(t["claimed"] > 0 for t in totals)  # both dispatchers took part
-    assert counts == {"queued": 0, "sending": 0, "sent": len(batch), "dead": 0}
+    assert counts == {"queued": 0, "sending": 0, "sent": len(batch), "dead": 0, "suppressed": 0}
 
 
 def test_a_dispatcher_whose_clock_runs_61_s_ahead_steals_no_lease(

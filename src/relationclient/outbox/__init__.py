@@ -18,7 +18,9 @@ provider's reason, for :meth:`Outbox.dead` and :meth:`Outbox.requeue`.
 Marketing SMS respect :class:`QuietHours` (strict French practice by default).
 Dispatchers hold what they claimed under leases measured by the database's
 clock, renewed while they send and fenced by a token, so two live dispatchers
-never send one entry twice (:mod:`.heartbeat`, :mod:`.store`).
+never send one entry twice (:mod:`.heartbeat`, :mod:`.store`). Delivery events
+come back through :meth:`Outbox.record_events` and feed each shop's
+suppression list (:mod:`.suppression`), which ``put`` and ``dispatch`` obey.
 
 Why the standard library's :mod:`sqlite3` and psycopg 3 rather than SQLAlchemy:
 the outbox needs about ten statements, and their correctness rests on details
@@ -32,7 +34,7 @@ all, PostgreSQL needs one small driver (the ``relationclient[postgres]``
 extra), and the shop's own connection — a plain :class:`sqlite3.Connection`
 or :class:`psycopg.Connection` — is what :meth:`Outbox.put` joins, with no
 engine or session for the shop to adapt to. The cost is two short dialect
-modules instead of one; the schema has two tables and does not need
+modules instead of one; the schema has four tables and does not need
 SQLAlchemy's breadth.
 """
 
@@ -45,6 +47,9 @@ from .outbox import Outbox as Outbox
 from .quiet_hours import DEFAULT_QUIET_HOURS as DEFAULT_QUIET_HOURS
 from .quiet_hours import NO_QUIET_HOURS as NO_QUIET_HOURS
 from .quiet_hours import QuietHours as QuietHours
+from .suppression import RecordReport as RecordReport
+from .suppression import Scope as Scope
+from .suppression import Suppression as Suppression
 
 __all__ = [
     "DEFAULT_BATCH_BYTES",
@@ -55,5 +60,8 @@ __all__ = [
     "Outbox",
     "OutboxEntry",
     "QuietHours",
+    "RecordReport",
+    "Scope",
     "State",
+    "Suppression",
 ]

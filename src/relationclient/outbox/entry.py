@@ -17,7 +17,7 @@ from ..transports.base import Receipt
 
 __all__ = ["STATES", "DispatchReport", "OutboxEntry", "State"]
 
-State = Literal["queued", "sending", "sent", "dead"]
+State = Literal["queued", "sending", "sent", "dead", "suppressed"]
 """Where an entry stands.
 
 ``queued``
@@ -31,9 +31,15 @@ State = Literal["queued", "sending", "sent", "dead"]
 ``dead``
     Refused for good, or out of attempts; ``last_error`` says why. Only
     :meth:`~relationclient.outbox.Outbox.requeue` brings it back.
+``suppressed``
+    Never sent: its recipient is on the shop's suppression list (a hard
+    bounce, a complaint, an unsubscribe, a STOP…), found at ``put`` or at
+    send time; ``last_error`` says which entry of the list and since when.
+    :meth:`~relationclient.outbox.Outbox.requeue` of the entry sends it once
+    the suppression is lifted.
 """
 
-STATES: tuple[State, ...] = ("queued", "sending", "sent", "dead")
+STATES: tuple[State, ...] = ("queued", "sending", "sent", "dead", "suppressed")
 
 
 @dataclass(frozen=True)
@@ -46,14 +52,16 @@ class OutboxEntry:
         channel: ``"email"`` or ``"sms"``.
         kind: The message kind (``"order_confirmation"``…).
         recipient: The email address or E.164 number.
-        state: ``queued``, ``sending``, ``sent`` or ``dead`` (see :data:`State`).
+        state: ``queued``, ``sending``, ``sent``, ``dead`` or ``suppressed``
+            (see :data:`State`).
         attempts: Sends tried since the entry was stored or last requeued,
             including one in flight.
         not_before: The entry is not sent before this instant (UTC): a delay
             asked at ``put``, quiet hours, or the backoff after a failure.
         lease_until: While ``sending``, when the dispatcher's claim lapses unless
             renewed — an instant of the database's clock, not of any process's.
-        last_error: Why the last attempt failed: the provider's code and text.
+        last_error: Why the last attempt failed: the provider's code and text;
+            for a ``suppressed`` entry, the suppression that stopped it.
         receipt: The provider's receipt, once ``sent``.
         created_at: When the entry was stored (UTC).
         updated_at: When the entry last changed (UTC).
@@ -68,6 +76,10 @@ class OutboxEntry:
             message after an attempt whose outcome nobody knows (a timeout once
             the data left, an HTTP 502 or 504): later attempts go through that
             transport only, never failed over. None otherwise.
+        shop_id: The message's ``shop_id``: whose suppression list applies.
+        provider_message_id: The provider's id of the message once sent (the
+            receipt's ``message_id``): how delivery events that do not echo
+            the idempotency key find the entry.
     """
 
     id: int
@@ -87,6 +99,8 @@ class OutboxEntry:
     lease_token: int = 0
     size: int = 0
     pinned_to: str | None = None
+    shop_id: str | None = None
+    provider_message_id: str | None = None
 
     @cached_property
     def message(self) -> Message:
@@ -144,6 +158,8 @@ class DispatchReport:
             result was recorded (this one froze or lost the database for
             longer than the lease): their result was not recorded, the new
             owner's stands. Zero while dispatchers stay alive and connected.
+        suppressed: Entries not sent because their recipient is on the shop's
+            suppression list (not counted as an attempt).
     """
 
     claimed: int = 0
@@ -153,6 +169,7 @@ class DispatchReport:
     deferred: int = 0
     elapsed: float = 0.0
     lost: int = 0
+    suppressed: int = 0
 
     @property
     def per_second(self) -> float:

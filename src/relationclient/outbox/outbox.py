@@ -3,11 +3,13 @@
 The life of an entry::
 
     put ──▶ queued ──claim──▶ sending ──accepted──▶ sent
-              ▲                  │
-              │  transient       ├──refused for good, or out of attempts──▶ dead
-              └──(backoff)───────┤                                           │
-              └──lease expired───┘  (the dispatcher died)                    │
-              └──────────────────────────── requeue ◀────────────────────────┘
+     │        ▲                  │
+     │        │  transient       ├──refused for good, or out of attempts──▶ dead
+     │        └──(backoff)───────┤                                           │
+     │        └──lease expired───┘  (the dispatcher died)                    │
+     │        └──────────────────────────── requeue ◀────────────────────────┘
+     │                           │
+     └──recipient on the list────┴──────────────────────────▶ suppressed
 
 Every arrow is one committed transaction. A message goes out between the
 claim and the record. While it does, a :class:`~.heartbeat.Heartbeat` renews
@@ -24,6 +26,11 @@ failure after which nobody knows whether the provider took the message (a
 timeout once the data left, an HTTP 502 or 504: ``accepted=None``): it is
 retried through the same transport — never failed over to another — since a
 copy with the same ``Message-ID`` is better than a loss.
+
+Delivery events (:mod:`relationclient.events`) come back through
+:meth:`Outbox.record_events`, which feeds the per-shop suppression list
+(:mod:`.suppression`); ``put`` and ``dispatch`` obey it, recording a stopped
+entry as ``suppressed`` with the reason rather than sending it.
 """
 
 from __future__ import annotations
@@ -45,7 +52,8 @@ from typing import TYPE_CHECKING, Any, Self, TypeAlias
 from pydantic import ValidationError
 
 from ..errors import ConfigurationError, TransportError
-from ..messages import Email, Message, Sms
+from ..events.event import Event
+from ..messages import Channel, Email, Message, Sms
 from ..transports.base import BaseTransport, Receipt, Transport
 from ..transports.failover import FailoverTransport
 from ..transports.retry import RetryPolicy
@@ -53,6 +61,7 @@ from .entry import STATES, DispatchReport, OutboxEntry, State, receipt_to_json
 from .heartbeat import Heartbeat
 from .quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
 from .store import NewEntry, Outcome, Store, lapsed, store_opener
+from .suppression import RecordReport, Scope, Suppression, normal_recipient
 
 if TYPE_CHECKING:
     import sqlite3
@@ -139,6 +148,7 @@ class _Tally:
     dead: int = 0
     deferred: int = 0
     lost: int = 0
+    suppressed: int = 0
 
     def add(self, outcomes: Iterable[Outcome], recorded: set[int]) -> None:
         for outcome in outcomes:
@@ -148,6 +158,8 @@ class _Tally:
                 self.sent += 1
             elif outcome.state == "dead":
                 self.dead += 1
+            elif outcome.state == "suppressed":
+                self.suppressed += 1
             elif outcome.refund:
                 self.deferred += 1
             else:
@@ -310,6 +322,11 @@ class Outbox:
         Marketing messages the quiet-hours policy holds get the instant it gives
         as ``not_before`` (or the later of the two, when one is given).
 
+        A message whose recipient is on its shop's suppression list (for its
+        channel, and its purpose: an unsubscribe or a STOP stops marketing
+        only) is stored ``suppressed``, with the reason in ``last_error``, and
+        never sent.
+
         Args:
             message: The :class:`~relationclient.Email` or :class:`~relationclient.Sms`.
             not_before: Do not send before this aware datetime.
@@ -320,7 +337,8 @@ class Outbox:
                 outbox neither commits nor rolls back that connection.
 
         Returns:
-            The stored entry (``queued``), or the one stored earlier under the key.
+            The stored entry (``queued``, or ``suppressed``), or the one stored
+            earlier under the key.
 
         Raises:
             TypeError: When ``message`` is neither an Email nor an Sms.
@@ -343,6 +361,9 @@ class Outbox:
             not_before=due,
             message_json=message.model_dump_json(),
             created_at=now,
+            shop_id=message.shop_id,
+            sender=message.sender.address if isinstance(message, Email) else message.sender,
+            purpose=message.purpose,
         )
         with self._lock:
             main = self._main(connection)
@@ -471,8 +492,9 @@ class Outbox:
                     ]
                     tallies = [future.result() for future in futures]
                 tally = _Tally()
+                names = ("claimed", "sent", "retried", "dead", "deferred", "lost", "suppressed")
                 for part in tallies:
-                    for name in ("claimed", "sent", "retried", "dead", "deferred", "lost"):
+                    for name in names:
                         setattr(tally, name, getattr(tally, name) + getattr(part, name))
         finally:
             heartbeat.stop()
@@ -484,6 +506,7 @@ class Outbox:
             deferred=tally.deferred,
             lost=tally.lost,
             elapsed=time.monotonic() - started,
+            suppressed=tally.suppressed,
         )
 
     def _work_alone(
@@ -519,13 +542,14 @@ class Outbox:
                 entries = store.claim(
                     owner, now, self.lease_seconds, wanted, claim.bytes, claim.key
                 )
+                stops = store.suppressions_for(entries)
             budget.give_back(wanted - len(entries))
             if not entries:
                 break
             tally.claimed += len(entries)
             heartbeat.hold(entries)
             try:
-                outcomes = self._attempt(entries, transport, now)
+                outcomes = self._attempt(entries, transport, now, stops)
                 with lock:
                     recorded = store.record(self._now(), outcomes)
             finally:
@@ -534,9 +558,16 @@ class Outbox:
         return tally
 
     def _attempt(
-        self, entries: Sequence[OutboxEntry], transport: Transport, now: datetime
+        self,
+        entries: Sequence[OutboxEntry],
+        transport: Transport,
+        now: datetime,
+        stops: Sequence[Suppression] = (),
     ) -> list[Outcome]:
-        """Send the claimed ``entries``; how each one ended."""
+        """Send the claimed ``entries``, none that a line of ``stops`` stops; how each ended."""
+        lines: dict[tuple[str | None, str, str], list[Suppression]] = {}
+        for line in stops:
+            lines.setdefault((line.shop_id, line.channel, line.recipient), []).append(line)
         outcomes: list[Outcome] = []
         ready: list[tuple[OutboxEntry, Message]] = []
         for entry in entries:
@@ -557,6 +588,19 @@ class Outbox:
             except ValidationError as exc:
                 reason = f"stored message is invalid: {exc}"
                 outcomes.append(Outcome(entry.id, entry.lease_token, "dead", last_error=reason))
+                continue
+            where = (entry.shop_id, entry.channel, normal_recipient(entry.channel, entry.recipient))
+            stop = next((s for s in lines.get(where, ()) if s.applies_to(message.purpose)), None)
+            if stop is not None:
+                outcomes.append(
+                    Outcome(
+                        entry.id,
+                        entry.lease_token,
+                        "suppressed",
+                        last_error=stop.explain(),
+                        refund=1,
+                    )
+                )
                 continue
             hold = self.quiet_hours.hold_until(message, now)
             if hold is not None:
@@ -598,7 +642,15 @@ class Outbox:
         for entry, result in finished:
             if isinstance(result, Receipt):
                 receipt = receipt_to_json(result)
-                outcomes.append(Outcome(entry.id, entry.lease_token, "sent", receipt_json=receipt))
+                outcomes.append(
+                    Outcome(
+                        entry.id,
+                        entry.lease_token,
+                        "sent",
+                        receipt_json=receipt,
+                        provider_message_id=result.message_id,
+                    )
+                )
             else:
                 outcomes.append(self._failed(entry, result, done))
         return outcomes
@@ -659,7 +711,10 @@ class Outbox:
             return None if store is None else store.get(key)
 
     def counts(self) -> dict[State, int]:
-        """How many entries are ``queued``, ``sending``, ``sent`` and ``dead`` (all four keys)."""
+        """How many entries are ``queued``, ``sending``, ``sent``, ``dead`` and ``suppressed``.
+
+        Every state is a key, with 0 when no entry is in it.
+        """
         with self._lock:
             store = self._reader()
             return dict.fromkeys(STATES, 0) if store is None else store.counts()
@@ -675,8 +730,10 @@ class Outbox:
 
         Args:
             entries: Entries or their ids; dead ones are revived and queued ones
-                made due now (sent and in-flight ones are left alone). None
-                revives every dead entry.
+                made due now (sent and in-flight ones are left alone); a
+                suppressed one goes back to the queue, to be sent if its
+                recipient is off the list by then (else suppressed again).
+                None revives every dead entry.
 
         Returns:
             How many entries were requeued.
@@ -697,3 +754,118 @@ class Outbox:
         """
         with self._lock:
             return self._main().purge_sent(self._now() - older_than)
+
+    # -- delivery events and suppression lists ----------------------------------------------
+    def record_events(self, events: Iterable[Event], *, shop_id: str | None = None) -> RecordReport:
+        """Record delivery events, all in one transaction, and apply them to the suppression list.
+
+        Each event is stored once, however often a provider sends it (by its
+        :attr:`~relationclient.events.Event.dedup_key`), and attached to its
+        entry: by the idempotency key the provider echoed, else by the
+        provider's message id (the receipt's). A new event's effect on the
+        suppression list then applies to the entry's shop: a hard bounce or a
+        complaint stops every later message on that channel to that recipient,
+        an unsubscribe or a STOP stops marketing ones, a START lifts that
+        (:func:`~relationclient.outbox.suppression.effect_of`). Either the whole
+        batch is recorded or, on any error, none of it.
+
+        Args:
+            events: What :func:`relationclient.events.parse` returned.
+            shop_id: The shop an event belongs to when no entry says so (an
+                inbound STOP, an event about a message sent outside the
+                outbox). When None, such an event applies to every shop that
+                sent on its channel to its recipient — from the number it was
+                texted to, when some did — or else to messages without a shop.
+
+        Returns:
+            How many were recorded, were duplicates, found their entry, and
+            added or lifted suppressions.
+        """
+        batch = list(events)
+        with self._lock:
+            return self._main().record_events(batch, self._now(), shop_id)
+
+    def events(self, key: str) -> list[Event]:
+        """The delivery events of the entry stored under ``key``, in the order they happened."""
+        with self._lock:
+            store = self._reader()
+            if store is None:
+                return []
+            entry = store.get(key)
+            return store.history(key, None if entry is None else entry.provider_message_id)
+
+    def suppressions(
+        self,
+        shop_id: str | None = None,
+        *,
+        channel: Channel | None = None,
+        recipient: str | None = None,
+        limit: int = 1000,
+    ) -> list[Suppression]:
+        """A shop's suppression list, newest first.
+
+        Args:
+            shop_id: The shop (None: the list of messages without a ``shop_id``).
+            channel: Only ``"email"`` or only ``"sms"``.
+            recipient: Only the lines about this address or number.
+            limit: At most this many lines.
+        """
+        with self._lock:
+            store = self._reader()
+            return [] if store is None else store.suppressions(shop_id, channel, recipient, limit)
+
+    def suppress(
+        self,
+        recipient: str,
+        *,
+        channel: Channel,
+        shop_id: str | None = None,
+        scope: Scope = "all",
+        reason: str = "manual",
+        description: str = "",
+    ) -> Suppression:
+        """Put ``recipient`` on a shop's suppression list; the line (the earlier one if there was).
+
+        What an unsubscribe endpoint calls when a reader opts out through the
+        signed link (``scope="marketing", reason="unsubscribed"``), or a shop
+        for an address it knows is dead.
+
+        Args:
+            recipient: The email address or E.164 number.
+            channel: ``"email"`` or ``"sms"``.
+            shop_id: The shop whose messages it stops (None: messages without one).
+            scope: ``"all"``, or ``"marketing"`` to let transactional messages through.
+            reason: A word for the list: ``manual`` by default.
+            description: A note for the list and for the entries it stops.
+        """
+        if channel not in ("email", "sms") or scope not in ("all", "marketing"):
+            raise ValueError("channel is 'email' or 'sms', scope 'all' or 'marketing'")
+        line = Suppression(
+            shop_id=shop_id,
+            channel=channel,
+            recipient=normal_recipient(channel, recipient),
+            scope=scope,
+            reason=reason,
+            description=description,
+            provider=None,
+            created_at=self._now(),
+        )
+        with self._lock:
+            stored, _ = self._main().suppress(line)
+        return stored
+
+    def unsuppress(
+        self,
+        recipient: str,
+        *,
+        channel: Channel,
+        shop_id: str | None = None,
+        scope: Scope | None = None,
+    ) -> int:
+        """Take ``recipient`` off a shop's list for ``channel`` (one scope, or both); lines removed.
+
+        Entries it stopped stay ``suppressed``; :meth:`requeue` sends them.
+        """
+        with self._lock:
+            store = self._reader()
+            return 0 if store is None else store.unsuppress(shop_id, channel, recipient, scope)

@@ -29,9 +29,11 @@ from ..errors import ConfigurationError
 from .entry import OutboxEntry
 from .store import (
     COLUMNS,
+    EVENTS_TABLE,
     LAPSED_PREFIX,
     LAPSED_SUFFIX,
     SCHEMA_VERSION,
+    SUPPRESSIONS_TABLE,
     TABLE,
     VERSION_TABLE,
     LockTimeoutError,
@@ -46,6 +48,8 @@ __all__ = ["PostgresStore", "psycopg_module"]
 #: Taken while creating the tables, so two processes starting at once do not race.
 SCHEMA_LOCK = 0x72656C6F7574626F  # "reloutbo"
 
+_STATES = "state IN ('queued', 'sending', 'sent', 'dead', 'suppressed')"
+
 SCHEMA = (
     f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version integer NOT NULL)",
     f"""CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -54,8 +58,7 @@ SCHEMA = (
         channel text NOT NULL,
         kind text NOT NULL,
         recipient text NOT NULL,
-        state text NOT NULL DEFAULT 'queued'
-            CHECK (state IN ('queued', 'sending', 'sent', 'dead')),
+        state text NOT NULL DEFAULT 'queued' CONSTRAINT {TABLE}_state_check CHECK ({_STATES}),
         attempts integer NOT NULL DEFAULT 0,
         not_before timestamptz NOT NULL,
         lease_until timestamptz,
@@ -67,11 +70,50 @@ SCHEMA = (
         message text NOT NULL,
         lease_token bigint NOT NULL DEFAULT 0,
         size bigint NOT NULL DEFAULT 0,
-        pinned_to text
+        pinned_to text,
+        shop_id text NOT NULL DEFAULT '',
+        sender text,
+        provider_message_id text
     )""",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_due ON {TABLE} (not_before, id) WHERE state = 'queued'",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_lease ON {TABLE} (lease_until) WHERE state = 'sending'",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_state ON {TABLE} (state, updated_at)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_recipient ON {TABLE} (recipient, channel)",
+    f"""CREATE INDEX IF NOT EXISTS {TABLE}_message_id ON {TABLE} (provider_message_id)
+        WHERE provider_message_id IS NOT NULL""",
+    f"""CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        dedup_key text NOT NULL UNIQUE,
+        entry_id bigint,
+        idempotency_key text,
+        shop_id text NOT NULL DEFAULT '',
+        provider text NOT NULL,
+        provider_message_id text,
+        type text NOT NULL,
+        hard boolean NOT NULL DEFAULT false,
+        channel text NOT NULL,
+        recipient text NOT NULL,
+        occurred_at timestamptz NOT NULL,
+        recorded_at timestamptz NOT NULL,
+        description text NOT NULL DEFAULT '',
+        event text NOT NULL
+    )""",
+    f"CREATE INDEX IF NOT EXISTS {EVENTS_TABLE}_key ON {EVENTS_TABLE} (idempotency_key)",
+    f"""CREATE INDEX IF NOT EXISTS {EVENTS_TABLE}_message_id ON {EVENTS_TABLE}
+        (provider_message_id) WHERE provider_message_id IS NOT NULL""",
+    f"""CREATE TABLE IF NOT EXISTS {SUPPRESSIONS_TABLE} (
+        shop_id text NOT NULL,
+        channel text NOT NULL CHECK (channel IN ('email', 'sms')),
+        recipient text NOT NULL,
+        scope text NOT NULL CHECK (scope IN ('all', 'marketing')),
+        reason text NOT NULL,
+        description text NOT NULL DEFAULT '',
+        provider text,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (shop_id, channel, recipient, scope)
+    )""",
+    f"""CREATE INDEX IF NOT EXISTS {SUPPRESSIONS_TABLE}_recipient
+        ON {SUPPRESSIONS_TABLE} (recipient)""",
 )
 
 #: From version 1 (leases without tokens, claims bounded by count only) to 2.
@@ -80,6 +122,21 @@ UPGRADE_FROM_1 = (
     f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS size bigint NOT NULL DEFAULT 0",
     f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS pinned_to text",
     f"UPDATE {TABLE} SET size = octet_length(message)",
+)
+
+#: From version 2 to 3: the ``suppressed`` state in the CHECK (the column's own, named
+#: by PostgreSQL's rule), and the new columns filled from the stored message and receipt.
+UPGRADE_FROM_2 = (
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS shop_id text NOT NULL DEFAULT ''",
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS sender text",
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS provider_message_id text",
+    f"""UPDATE {TABLE} SET
+        shop_id = COALESCE(message::jsonb ->> 'shop_id', ''),
+        sender = CASE channel WHEN 'email' THEN message::jsonb -> 'sender' ->> 'address'
+                              ELSE message::jsonb ->> 'sender' END,
+        provider_message_id = receipt::jsonb ->> 'message_id'""",
+    f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {TABLE}_state_check",
+    f"ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_state_check CHECK ({_STATES})",
 )
 
 _QUALIFIED = ", ".join(f"o.{column.strip()}" for column in COLUMNS.split(","))
@@ -140,7 +197,8 @@ SELECT a.pid, a.usename, a.application_name, a.client_addr::text, a.state,
        string_agg(DISTINCT l.mode, ', ')
 FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
 WHERE l.granted AND a.pid <> pg_backend_pid()
-  AND (l.relation IN (to_regclass('{TABLE}'), to_regclass('{VERSION_TABLE}'))
+  AND (l.relation IN (to_regclass('{TABLE}'), to_regclass('{VERSION_TABLE}'),
+                      to_regclass('{EVENTS_TABLE}'), to_regclass('{SUPPRESSIONS_TABLE}'))
        OR (l.locktype = 'advisory' AND l.classid = %s::oid AND l.objid = %s::oid
            AND l.objsubid = 1))
 GROUP BY a.pid, a.usename, a.application_name, a.client_addr, a.state, a.xact_start, a.query
@@ -285,6 +343,9 @@ class PostgresStore(Store):
             return
         if version == 1:
             for statement in UPGRADE_FROM_1:
+                cursor.execute(statement)
+        if version in (1, 2):
+            for statement in UPGRADE_FROM_2:
                 cursor.execute(statement)
         for statement in SCHEMA:
             cursor.execute(statement)

@@ -29,9 +29,11 @@ from ..errors import ConfigurationError
 from .entry import OutboxEntry
 from .store import (
     COLUMNS,
+    EVENTS_TABLE,
     LAPSED_PREFIX,
     LAPSED_SUFFIX,
     SCHEMA_VERSION,
+    SUPPRESSIONS_TABLE,
     TABLE,
     VERSION_TABLE,
     LockTimeoutError,
@@ -43,16 +45,16 @@ __all__ = ["SQLiteStore", "check_path"]
 #: Now, by SQLite's clock, in the epoch seconds the outbox stores instants as.
 NOW = "((julianday('now') - 2440587.5) * 86400.0)"
 
-SCHEMA = (
-    f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)",
-    f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+#: The entries' table, as schema 3 has it (``{name}``: so that an upgrade can build it
+#: beside the old one).
+ENTRIES = """CREATE TABLE IF NOT EXISTS {name} (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         idempotency_key TEXT NOT NULL UNIQUE,
         channel TEXT NOT NULL,
         kind TEXT NOT NULL,
         recipient TEXT NOT NULL,
         state TEXT NOT NULL DEFAULT 'queued'
-            CHECK (state IN ('queued', 'sending', 'sent', 'dead')),
+            CHECK (state IN ('queued', 'sending', 'sent', 'dead', 'suppressed')),
         attempts INTEGER NOT NULL DEFAULT 0,
         not_before REAL NOT NULL,
         lease_until REAL,
@@ -64,11 +66,54 @@ SCHEMA = (
         message TEXT NOT NULL,
         lease_token INTEGER NOT NULL DEFAULT 0,
         size INTEGER NOT NULL DEFAULT 0,
-        pinned_to TEXT
-    )""",
+        pinned_to TEXT,
+        shop_id TEXT NOT NULL DEFAULT '',
+        sender TEXT,
+        provider_message_id TEXT
+    )"""
+
+SCHEMA = (
+    f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL)",
+    ENTRIES.format(name=TABLE),
     f"CREATE INDEX IF NOT EXISTS {TABLE}_due ON {TABLE} (not_before, id) WHERE state = 'queued'",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_lease ON {TABLE} (lease_until) WHERE state = 'sending'",
     f"CREATE INDEX IF NOT EXISTS {TABLE}_state ON {TABLE} (state, updated_at)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_recipient ON {TABLE} (recipient, channel)",
+    f"""CREATE INDEX IF NOT EXISTS {TABLE}_message_id ON {TABLE} (provider_message_id)
+        WHERE provider_message_id IS NOT NULL""",
+    f"""CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        dedup_key TEXT NOT NULL UNIQUE,
+        entry_id INTEGER,
+        idempotency_key TEXT,
+        shop_id TEXT NOT NULL DEFAULT '',
+        provider TEXT NOT NULL,
+        provider_message_id TEXT,
+        type TEXT NOT NULL,
+        hard INTEGER NOT NULL DEFAULT 0,
+        channel TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        occurred_at REAL NOT NULL,
+        recorded_at REAL NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        event TEXT NOT NULL
+    )""",
+    f"CREATE INDEX IF NOT EXISTS {EVENTS_TABLE}_key ON {EVENTS_TABLE} (idempotency_key)",
+    f"""CREATE INDEX IF NOT EXISTS {EVENTS_TABLE}_message_id ON {EVENTS_TABLE}
+        (provider_message_id) WHERE provider_message_id IS NOT NULL""",
+    f"""CREATE TABLE IF NOT EXISTS {SUPPRESSIONS_TABLE} (
+        shop_id TEXT NOT NULL,
+        channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+        recipient TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('all', 'marketing')),
+        reason TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        provider TEXT,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (shop_id, channel, recipient, scope)
+    )""",
+    f"""CREATE INDEX IF NOT EXISTS {SUPPRESSIONS_TABLE}_recipient
+        ON {SUPPRESSIONS_TABLE} (recipient)""",
 )
 
 #: From version 1 (leases without tokens, claims bounded by count only) to 2.
@@ -77,6 +122,33 @@ UPGRADE_FROM_1 = (
     f"ALTER TABLE {TABLE} ADD COLUMN size INTEGER NOT NULL DEFAULT 0",
     f"ALTER TABLE {TABLE} ADD COLUMN pinned_to TEXT",
     f"UPDATE {TABLE} SET size = length(CAST(message AS BLOB))",
+)
+
+_V2_COLUMNS = (
+    "id, idempotency_key, channel, kind, recipient, state, attempts, not_before, lease_until, "
+    "owner, last_error, receipt, created_at, updated_at, message, lease_token, size, pinned_to"
+)
+#: From version 2 to 3: a new state needs a new CHECK, which SQLite changes only by
+#: building the table anew (its documented way: create, copy, drop, rename); the
+#: new columns are filled from the stored message and receipt. ``sqlite_sequence``
+#: keeps its high mark, so ids of purged entries are never reused.
+UPGRADE_FROM_2 = (
+    ENTRIES.format(name=f"{TABLE}_v3"),
+    f"""INSERT INTO {TABLE}_v3 ({_V2_COLUMNS}, shop_id, sender, provider_message_id)
+    SELECT {_V2_COLUMNS}, COALESCE(json_extract(message, '$.shop_id'), ''),
+           CASE channel WHEN 'email' THEN json_extract(message, '$.sender.address')
+                        ELSE json_extract(message, '$.sender') END,
+           json_extract(receipt, '$.message_id')
+    FROM {TABLE}""",
+    f"""CREATE TEMP TABLE {TABLE}_sequence AS
+    SELECT seq FROM sqlite_sequence WHERE name = '{TABLE}'""",
+    f"DROP TABLE {TABLE}",
+    f"ALTER TABLE {TABLE}_v3 RENAME TO {TABLE}",
+    f"""INSERT INTO sqlite_sequence (name, seq) SELECT '{TABLE}', seq FROM {TABLE}_sequence
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '{TABLE}')""",
+    f"""UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT MAX(seq) FROM
+    {TABLE}_sequence), 0)) WHERE name = '{TABLE}'""",
+    f"DROP TABLE {TABLE}_sequence",
 )
 
 # Lapsed by the database's clock. The token stays: a late result of the lapsed
@@ -280,6 +352,9 @@ class SQLiteStore(Store):
             return
         if version == 1:
             for statement in UPGRADE_FROM_1:
+                cursor.execute(statement)
+        if version in (1, 2):
+            for statement in UPGRADE_FROM_2:
                 cursor.execute(statement)
         for statement in SCHEMA:
             cursor.execute(statement)

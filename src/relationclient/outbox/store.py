@@ -21,22 +21,32 @@ new value to the dispatcher; a renewal and a result are written only
 ``WHERE lease_token`` still equals it. Lapsing does not change the token, so
 a late result still counts while nobody else has claimed the entry; the next
 claim does, and from then on the earlier holder can write nothing.
+
+Delivery events and suppression lists (schema 3) live in two more tables,
+``relationclient_outbox_events`` and ``relationclient_outbox_suppressions``:
+:meth:`Store.record_events` writes a batch of events, attaches each to its
+entry and applies its effect on the list in one transaction; a ``put`` and a
+claim consult the list.
 """
 
 from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, cast
 
 from ..errors import ConfigurationError, LockTimeoutError
+from ..events.event import Event
 from .entry import STATES, OutboxEntry, State, receipt_from_json
+from .suppression import RecordReport, Scope, Suppression, effect_of, normal_recipient
 
 __all__ = [
+    "EVENTS_TABLE",
     "SCHEMA_VERSION",
+    "SUPPRESSIONS_TABLE",
     "TABLE",
     "Cursor",
     "LockTimeoutError",
@@ -49,23 +59,29 @@ __all__ = [
 
 #: The version of the tables below; a database with a later one was made by a
 #: newer relationclient and is refused rather than misread; an earlier one is
-#: upgraded in place. 2 added ``lease_token``, ``size`` and ``pinned_to``.
-SCHEMA_VERSION = 2
+#: upgraded in place. 2 added ``lease_token``, ``size`` and ``pinned_to``; 3 the
+#: ``suppressed`` state, ``shop_id``, ``sender`` and ``provider_message_id``,
+#: and the events and suppressions tables.
+SCHEMA_VERSION = 3
 TABLE = "relationclient_outbox"
 VERSION_TABLE = "relationclient_outbox_schema"
+EVENTS_TABLE = "relationclient_outbox_events"
+SUPPRESSIONS_TABLE = "relationclient_outbox_suppressions"
 
 #: ``last_error`` of an entry whose dispatcher's lease lapsed: ``lease of <owner> expired…``.
 LAPSED_PREFIX, LAPSED_SUFFIX = "lease of ", " expired without a result"
 
 COLUMNS = (
     "id, idempotency_key, channel, kind, recipient, state, attempts, not_before, lease_until, "
-    "last_error, receipt, created_at, updated_at, message, lease_token, size, pinned_to"
+    "last_error, receipt, created_at, updated_at, message, lease_token, size, pinned_to, "
+    "shop_id, provider_message_id"
 )
 
 INSERT = f"""
 INSERT INTO {TABLE} (idempotency_key, channel, kind, recipient, state, attempts,
-                     not_before, message, size, created_at, updated_at)
-VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?)
+                     not_before, message, size, created_at, updated_at, last_error,
+                     shop_id, sender)
+VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING {COLUMNS}
 """
@@ -75,8 +91,8 @@ BY_KEY = f"SELECT {COLUMNS} FROM {TABLE} WHERE idempotency_key = ?"
 HOLDING = "id = ? AND lease_token = ? AND state IN ('sending', 'queued')"
 RECORD_SENT = f"""
 UPDATE {TABLE}
-SET state = 'sent', receipt = ?, pinned_to = NULL, lease_until = NULL, owner = NULL,
-    updated_at = ?
+SET state = 'sent', receipt = ?, provider_message_id = ?, pinned_to = NULL, lease_until = NULL,
+    owner = NULL, updated_at = ?
 WHERE {HOLDING}
 """
 RECORD_OTHER = f"""
@@ -101,9 +117,55 @@ WHERE state = 'dead'
 """
 REQUEUE_ONE = f"""
 UPDATE {TABLE} SET state = 'queued', attempts = 0, pinned_to = NULL, not_before = ?, updated_at = ?
-WHERE id = ? AND state IN ('dead', 'queued')
+WHERE id = ? AND state IN ('dead', 'queued', 'suppressed')
 """
 PURGE_SENT = f"DELETE FROM {TABLE} WHERE state = 'sent' AND updated_at < ?"
+
+# -- suppressions ---------------------------------------------------------------------------
+SUPPRESSION_COLUMNS = (
+    "shop_id, channel, recipient, scope, reason, description, provider, created_at"
+)
+SUPPRESS = f"""
+INSERT INTO {SUPPRESSIONS_TABLE} ({SUPPRESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (shop_id, channel, recipient, scope) DO NOTHING
+"""
+#: The line that stops a message: ``all`` before ``marketing``.
+STOPPING = f"""
+SELECT {SUPPRESSION_COLUMNS} FROM {SUPPRESSIONS_TABLE}
+WHERE shop_id = ? AND channel = ? AND recipient = ? AND (scope = 'all' OR scope = ?)
+ORDER BY scope LIMIT 1
+"""
+SUPPRESSION_LINES = f"""
+SELECT {SUPPRESSION_COLUMNS} FROM {SUPPRESSIONS_TABLE}
+WHERE shop_id = ? AND channel = ? AND recipient = ?
+"""
+UNSUPPRESS = f"""
+DELETE FROM {SUPPRESSIONS_TABLE} WHERE shop_id = ? AND channel = ? AND recipient = ?
+"""
+
+# -- events ---------------------------------------------------------------------------------
+INSERT_EVENT = f"""
+INSERT INTO {EVENTS_TABLE} (dedup_key, entry_id, idempotency_key, shop_id, provider,
+                            provider_message_id, type, hard, channel, recipient, occurred_at,
+                            recorded_at, description, event)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (dedup_key) DO NOTHING
+RETURNING id
+"""
+ENTRY_OF_KEY = f"SELECT id, idempotency_key, shop_id FROM {TABLE} WHERE idempotency_key = ?"
+ENTRY_OF_MESSAGE = f"""
+SELECT id, idempotency_key, shop_id FROM {TABLE} WHERE provider_message_id = ?
+ORDER BY id DESC LIMIT 1
+"""
+#: The shops that sent on a channel to a recipient (from a given sender, when asked).
+SHOPS_OF_RECIPIENT = f"""
+SELECT DISTINCT shop_id FROM {TABLE} WHERE channel = ? AND recipient = ?
+"""
+HISTORY = f"""
+SELECT event FROM {EVENTS_TABLE}
+WHERE idempotency_key = ? OR (provider_message_id = ? AND idempotency_key IS NULL)
+ORDER BY occurred_at, id
+"""
 
 
 def lapsed(entry: OutboxEntry) -> bool:
@@ -136,6 +198,9 @@ class NewEntry:
     not_before: datetime
     message_json: str
     created_at: datetime
+    shop_id: str | None = None
+    sender: str | None = None
+    purpose: str = "transactional"
 
     @property
     def size(self) -> int:
@@ -162,6 +227,7 @@ class Outcome:
     receipt_json: str | None = None
     refund: int = 0
     pinned_to: str | None = None
+    provider_message_id: str | None = None
 
 
 class Store(ABC):
@@ -262,7 +328,7 @@ class Store(ABC):
         """An :class:`OutboxEntry` from a row of :data:`COLUMNS`."""
         (id_, key, channel, kind, recipient, state, attempts, not_before, lease_until) = row[:9]
         last_error, receipt, created_at, updated_at, message = row[9:14]
-        lease_token, size, pinned_to = row[14:]
+        lease_token, size, pinned_to, shop_id, provider_message_id = row[14:]
         return OutboxEntry(
             id=int(id_),
             idempotency_key=key,
@@ -281,6 +347,8 @@ class Store(ABC):
             lease_token=int(lease_token),
             size=int(size),
             pinned_to=pinned_to,
+            shop_id=shop_id or None,
+            provider_message_id=provider_message_id,
         )
 
     def ensure_schema(self, connection: object | None = None, *, create: bool = True) -> bool:
@@ -332,24 +400,34 @@ class Store(ABC):
         self.execute(cursor, f"INSERT INTO {VERSION_TABLE} (version) VALUES (?)", [SCHEMA_VERSION])
 
     def insert(self, new: NewEntry, connection: object | None = None) -> tuple[OutboxEntry, bool]:
-        """Store ``new`` unless its key is stored already; the entry, and whether it is new."""
+        """Store ``new`` unless its key is stored already; the entry, and whether it is new.
+
+        A recipient on the shop's suppression list (for this channel, and this
+        purpose) makes the entry ``suppressed`` at once, with the reason, in
+        the same transaction.
+        """
+        if connection is not None:
+            return self._insert(self.shop_cursor(connection), new)
+        with self.write() as cursor:
+            return self._insert(cursor, new)
+
+    def _insert(self, cursor: Any, new: NewEntry) -> tuple[OutboxEntry, bool]:
+        stop = self._stopping(cursor, new.shop_id, new.channel, new.recipient, new.purpose)
         params = [
             new.idempotency_key,
             new.channel,
             new.kind,
             new.recipient,
+            "queued" if stop is None else "suppressed",
             self.to_db(new.not_before),
             new.message_json,
             new.size,
             self.to_db(new.created_at),
             self.to_db(new.created_at),
+            None if stop is None else stop.explain(),
+            new.shop_id or "",
+            new.sender,
         ]
-        if connection is not None:
-            return self._insert(self.shop_cursor(connection), params)
-        with self.write() as cursor:
-            return self._insert(cursor, params)
-
-    def _insert(self, cursor: Any, params: list[Any]) -> tuple[OutboxEntry, bool]:
         # ON CONFLICT waits for a concurrent insert of the same key to commit or
         # roll back; the SELECT after it then sees the winner's row.
         for _ in range(3):
@@ -396,7 +474,7 @@ class Store(ABC):
             for o in outcomes:
                 if o.state == "sent":
                     statement = RECORD_SENT
-                    params = [o.receipt_json, at, o.entry_id, o.lease_token]
+                    params = [o.receipt_json, o.provider_message_id, at, o.entry_id, o.lease_token]
                 else:
                     statement = RECORD_OTHER
                     not_before = None if o.not_before is None else self.to_db(o.not_before)
@@ -431,6 +509,212 @@ class Store(ABC):
         """Delete sent entries last changed before ``before``; how many."""
         with self.write() as cursor:
             return self.execute(cursor, PURGE_SENT, [self.to_db(before)]).rowcount
+
+    # -- suppressions ----------------------------------------------------------------------
+    def suppression(self, row: Sequence[Any]) -> Suppression:
+        """A :class:`Suppression` from a row of :data:`SUPPRESSION_COLUMNS`."""
+        shop_id, channel, recipient, scope, reason, description, provider, created_at = row
+        return Suppression(
+            shop_id=shop_id or None,
+            channel=channel,
+            recipient=recipient,
+            scope=scope,
+            reason=reason,
+            description=description,
+            provider=provider,
+            created_at=self.from_db(created_at),
+        )
+
+    def _stopping(
+        self, cursor: Any, shop_id: str | None, channel: str, recipient: str, purpose: str
+    ) -> Suppression | None:
+        """The line of the list that stops such a message, if any (in the caller's transaction)."""
+        params = [shop_id or "", channel, normal_recipient(channel, recipient), purpose]
+        rows = self.execute(cursor, STOPPING, params).fetchall()
+        return self.suppression(rows[0]) if rows else None
+
+    def suppressions_for(self, entries: Sequence[OutboxEntry]) -> list[Suppression]:
+        """Every line of the list about the recipients of ``entries`` (one query)."""
+        recipients = sorted({normal_recipient(e.channel, e.recipient) for e in entries})
+        if not recipients:
+            return []
+        marks = ", ".join("?" for _ in recipients)
+        statement = (
+            f"SELECT {SUPPRESSION_COLUMNS} FROM {SUPPRESSIONS_TABLE} WHERE recipient IN ({marks})"
+        )
+        with self.read() as cursor:
+            rows = self.execute(cursor, statement, recipients).fetchall()
+        return [self.suppression(row) for row in rows]
+
+    def suppress(self, line: Suppression) -> tuple[Suppression, bool]:
+        """Add ``line`` unless the shop has it already; the line stored, and whether it is new."""
+        with self.write() as cursor:
+            added = self._suppress(cursor, line)
+            params = [line.shop_id or "", line.channel, line.recipient]
+            rows = self.execute(cursor, SUPPRESSION_LINES + " AND scope = ?", [*params, line.scope])
+            return self.suppression(rows.fetchall()[0]), added
+
+    def _suppress(self, cursor: Any, line: Suppression) -> bool:
+        params = [
+            line.shop_id or "",
+            line.channel,
+            normal_recipient(line.channel, line.recipient),
+            line.scope,
+            line.reason,
+            line.description,
+            line.provider,
+            self.to_db(line.created_at),
+        ]
+        return bool(self.execute(cursor, SUPPRESS, params).rowcount)
+
+    def unsuppress(
+        self, shop_id: str | None, channel: str, recipient: str, scope: Scope | None
+    ) -> int:
+        """Take a recipient off a shop's list (one scope, or both); how many lines went."""
+        with self.write() as cursor:
+            return self._unsuppress(cursor, shop_id, channel, recipient, scope)
+
+    def _unsuppress(
+        self, cursor: Any, shop_id: str | None, channel: str, recipient: str, scope: Scope | None
+    ) -> int:
+        params = [shop_id or "", channel, normal_recipient(channel, recipient)]
+        if scope is None:
+            return self.execute(cursor, UNSUPPRESS, params).rowcount
+        return self.execute(cursor, UNSUPPRESS + " AND scope = ?", [*params, scope]).rowcount
+
+    def suppressions(
+        self,
+        shop_id: str | None,
+        channel: str | None,
+        recipient: str | None,
+        limit: int,
+    ) -> list[Suppression]:
+        """A shop's list, newest first, narrowed to a channel or a recipient when given."""
+        statement = f"SELECT {SUPPRESSION_COLUMNS} FROM {SUPPRESSIONS_TABLE} WHERE shop_id = ?"
+        params: list[Any] = [shop_id or ""]
+        if channel is not None:
+            statement += " AND channel = ?"
+            params.append(channel)
+        if recipient is not None:
+            statement += " AND recipient = ?"
+            params.append(normal_recipient(channel or "email", recipient))
+        statement += " ORDER BY created_at DESC, recipient LIMIT ?"
+        with self.read() as cursor:
+            rows = self.execute(cursor, statement, [*params, limit]).fetchall()
+        return [self.suppression(row) for row in rows]
+
+    # -- events ----------------------------------------------------------------------------
+    def record_events(
+        self, events: Iterable[Event], now: datetime, shop_id: str | None
+    ) -> RecordReport:
+        """Record ``events`` in one transaction: stored once each, attached, applied to the list.
+
+        Each event is stored under its :attr:`~Event.dedup_key`; one stored
+        before (a provider's retry, the same event twice in the batch) is left
+        alone, its effect not applied again. A new one is attached to its
+        entry — by the idempotency key the provider echoed, else by the
+        provider's message id — and its effect on the suppression list
+        (:func:`~relationclient.outbox.suppression.effect_of`) applied for the
+        entry's shop. An event no entry claims (an inbound STOP, a message sent
+        outside the outbox) applies to ``shop_id`` when given, else to every
+        shop that sent on that channel to that recipient (from that sender,
+        when some did), else to messages without a shop.
+        """
+        recorded = duplicates = attached = suppressed = lifted = 0
+        at = self.to_db(now)
+        with self.write() as cursor:
+            for event in events:
+                key: str | None
+                entry = self._entry_of(cursor, event)
+                if entry is not None:
+                    entry_id, key, entry_shop = entry
+                    stored = event.model_copy(update={"idempotency_key": key})
+                else:
+                    entry_id, key, entry_shop = None, event.idempotency_key, None
+                    stored = event
+                params = [
+                    event.dedup_key,
+                    entry_id,
+                    key,
+                    entry_shop or "",
+                    event.provider,
+                    event.provider_message_id,
+                    event.type.value,
+                    event.hard,
+                    event.channel,
+                    event.recipient,
+                    self.to_db(event.occurred_at),
+                    at,
+                    event.description,
+                    stored.model_dump_json(),
+                ]
+                if not self.execute(cursor, INSERT_EVENT, params).fetchall():
+                    duplicates += 1
+                    continue
+                recorded += 1
+                attached += entry_id is not None
+                effect = effect_of(event)
+                if effect is None:
+                    continue
+                action, scope, reason = effect
+                shops = (
+                    [entry_shop]
+                    if entry_id is not None
+                    else [shop_id]
+                    if shop_id is not None
+                    else self._shops_of(cursor, event)
+                )
+                for shop in shops:
+                    if action == "lift":
+                        lifted += self._unsuppress(
+                            cursor, shop, event.channel, event.recipient, scope
+                        )
+                        continue
+                    line = Suppression(
+                        shop_id=shop,
+                        channel=event.channel,
+                        recipient=event.recipient,
+                        scope=scope,
+                        reason=reason,
+                        description=event.description,
+                        provider=event.provider,
+                        created_at=event.occurred_at,
+                    )
+                    suppressed += self._suppress(cursor, line)
+        return RecordReport(recorded, duplicates, attached, suppressed, lifted)
+
+    def _entry_of(self, cursor: Any, event: Event) -> tuple[int, str, str | None] | None:
+        """The entry ``event`` is about: id, key and shop; by echoed key, else by message id."""
+        rows: list[Any] = []
+        if event.idempotency_key:
+            rows = self.execute(cursor, ENTRY_OF_KEY, [event.idempotency_key]).fetchall()
+        if not rows and event.provider_message_id:
+            rows = self.execute(cursor, ENTRY_OF_MESSAGE, [event.provider_message_id]).fetchall()
+        if not rows:
+            return None
+        entry_id, key, shop = rows[0]
+        return int(entry_id), key, shop or None
+
+    def _shops_of(self, cursor: Any, event: Event) -> list[str | None]:
+        """The shops that sent on the event's channel to its recipient (:meth:`record_events`)."""
+        recipients = {event.recipient, normal_recipient(event.channel, event.recipient)}
+        found: list[str | None] = []
+        for narrowed in ([event.shop_address] if event.shop_address else []) + [None]:
+            for recipient in sorted(recipients):
+                statement = SHOPS_OF_RECIPIENT + ("" if narrowed is None else " AND sender = ?")
+                params = [event.channel, recipient] + ([] if narrowed is None else [narrowed])
+                for (shop,) in self.execute(cursor, statement, params).fetchall():
+                    if (shop or None) not in found:
+                        found.append(shop or None)
+            if found:
+                return found
+        return [None]
+
+    def history(self, key: str, provider_message_id: str | None) -> list[Event]:
+        """The events of the entry under ``key``, in the order they happened."""
+        with self.read() as cursor:
+            rows = self.execute(cursor, HISTORY, [key, provider_message_id]).fetchall()
+        return [Event.model_validate_json(row[0]) for row in rows]
 
 
 def store_opener(url: str, lock_timeout: float = 10.0) -> Callable[[], Store]:
