@@ -5,7 +5,9 @@ one message from the shop's JSON; ``preview`` serves every message in a browser
 and reloads on template changes; ``check`` is a shop's CI gate (templates,
 catalogs, must-show items, sizes); ``send`` sends one message through a
 transport named by URL; ``i18n`` extracts, updates and compiles a shop's own
-catalogs.
+catalogs; ``outbox show`` prints an entry with its delivery events;
+``suppressions`` lists and edits a shop's suppression list; ``events replay``
+records a saved webhook payload.
 """
 
 from __future__ import annotations
@@ -701,3 +703,251 @@ def compile_(catalogs: Path, locales: tuple[str, ...], packaged: bool) -> None:
             statistics=True,
         )
         click.echo(f"Compiled {catalogs / locale / 'LC_MESSAGES' / f'{DOMAIN}.mo'}")
+
+
+# -- outbox, suppressions, events ------------------------------------------------------------
+_outbox_option = click.option(
+    "--outbox",
+    "outbox_url",
+    envvar="RELATIONCLIENT_OUTBOX",
+    default="sqlite:///relationclient-outbox.sqlite3",
+    show_default=True,
+    help="The outbox's database: sqlite:///path or postgresql://… (also $RELATIONCLIENT_OUTBOX).",
+)
+_shop_option = click.option(
+    "--shop",
+    "shop_id",
+    default=None,
+    help="The shop's id (Shop.id); default: messages without one.",
+)
+_channel_choice = click.Choice(["email", "sms"])
+
+
+def _open_outbox(url: str) -> Any:
+    """The outbox at ``url``, or exit with the reason."""
+    from .outbox import Outbox
+
+    try:
+        return Outbox(url)
+    except ConfigurationError as exc:
+        _fail(str(exc))
+
+
+def _when(instant: Any) -> str:
+    return "" if instant is None else instant.isoformat(timespec="seconds")
+
+
+@main.group(name="outbox")
+def outbox_group() -> None:
+    """Look into the outbox: an entry, its state and its delivery events."""
+
+
+@outbox_group.command(name="show")
+@click.argument("key")
+@_outbox_option
+def outbox_show(key: str, outbox_url: str) -> None:
+    """Print the entry stored under idempotency KEY and the delivery events recorded for it.
+
+    Exit status: 0 found, 1 no such entry.
+    """
+    with _open_outbox(outbox_url) as outbox:
+        entry = outbox.get(key)
+        if entry is None:
+            _fail(f"no entry under {key} in {outbox!r}", 1)
+        history = outbox.events(key)
+    out = _stdout()
+    table = Table(title=f"Outbox entry {entry.id}", box=box.SIMPLE, show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    receipt = entry.receipt
+    for label, value in (
+        ("idempotency key", entry.idempotency_key),
+        ("state", entry.state),
+        ("channel", entry.channel),
+        ("kind", entry.kind),
+        ("recipient", entry.recipient),
+        ("shop", entry.shop_id or "(none)"),
+        ("attempts", entry.attempts),
+        ("created at", _when(entry.created_at)),
+        ("updated at", _when(entry.updated_at)),
+        ("not before", _when(entry.not_before)),
+        ("sent by", receipt.transport if receipt else ""),
+        ("provider message id", entry.provider_message_id or ""),
+        ("last error", entry.last_error or ""),
+    ):
+        table.add_row(label, rich_escape(str(value)))
+    out.print(table)
+    if not history:
+        out.print("No delivery event recorded.")
+        return
+    events_table = Table(title="Delivery events", box=box.SIMPLE)
+    for column in ("occurred at", "event", "provider", "description"):
+        events_table.add_column(column)
+    for event in history:
+        kind = f"{event.type.value}{' (hard)' if event.hard else ''}"
+        events_table.add_row(
+            _when(event.occurred_at), kind, event.provider, rich_escape(event.description)
+        )
+    out.print(events_table)
+
+
+@main.group()
+def suppressions() -> None:
+    """A shop's suppression list: who receives no more email or SMS, and why.
+
+    \b
+    relationclient suppressions list --shop maison-lumiere.fr
+    relationclient suppressions add camille@example.fr --channel email --shop maison-lumiere.fr
+    relationclient suppressions remove +33612345678 --channel sms --shop maison-lumiere.fr
+    """  # noqa: D301 (\b is click's "do not rewrap this paragraph" mark)
+
+
+@suppressions.command(name="list")
+@_shop_option
+@click.option("--channel", type=_channel_choice, default=None, help="Only email, or only SMS.")
+@click.option("--recipient", default=None, help="Only the lines about this address or number.")
+@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
+@_outbox_option
+def suppressions_list(
+    shop_id: str | None, channel: str | None, recipient: str | None, limit: int, outbox_url: str
+) -> None:
+    """Print a shop's suppression list, newest first."""
+    with _open_outbox(outbox_url) as outbox:
+        lines = outbox.suppressions(shop_id, channel=channel, recipient=recipient, limit=limit)
+    out = _stdout()
+    if not lines:
+        out.print(f"No suppression for {shop_id or 'messages without a shop'}.")
+        return
+    table = Table(title=f"Suppressions of {shop_id or '(no shop)'}", box=box.SIMPLE)
+    for column in ("channel", "recipient", "stops", "reason", "by", "since", "description"):
+        table.add_column(column)
+    for line in lines:
+        table.add_row(
+            line.channel,
+            rich_escape(line.recipient),
+            "everything" if line.scope == "all" else "marketing",
+            line.reason,
+            line.provider or "hand",
+            line.created_at.date().isoformat(),
+            rich_escape(line.description),
+        )
+    out.print(table)
+
+
+@suppressions.command(name="add")
+@click.argument("recipient")
+@click.option("--channel", type=_channel_choice, required=True)
+@_shop_option
+@click.option(
+    "--marketing-only",
+    is_flag=True,
+    help="Stop marketing messages only; transactional ones still go.",
+)
+@click.option("--reason", default="manual", show_default=True, help="A word for the list.")
+@click.option("--note", default="", help="A note kept with the line.")
+@_outbox_option
+def suppressions_add(
+    recipient: str,
+    channel: str,
+    shop_id: str | None,
+    marketing_only: bool,
+    reason: str,
+    note: str,
+    outbox_url: str,
+) -> None:
+    """Put RECIPIENT (an address or an E.164 number) on a shop's suppression list."""
+    with _open_outbox(outbox_url) as outbox:
+        line = outbox.suppress(
+            recipient,
+            channel=channel,
+            shop_id=shop_id,
+            scope="marketing" if marketing_only else "all",
+            reason=reason,
+            description=note,
+        )
+    stops = "marketing" if line.scope == "marketing" else "every message"
+    click.echo(
+        f"Suppressed {line.recipient} ({line.channel}, {stops}) for "
+        f"{shop_id or 'messages without a shop'}: {line.reason}"
+    )
+
+
+@suppressions.command(name="remove")
+@click.argument("recipient")
+@click.option("--channel", type=_channel_choice, required=True)
+@_shop_option
+@click.option(
+    "--scope",
+    type=click.Choice(["all", "marketing"]),
+    default=None,
+    help="Remove only this line (default: both).",
+)
+@_outbox_option
+def suppressions_remove(
+    recipient: str, channel: str, shop_id: str | None, scope: str | None, outbox_url: str
+) -> None:
+    """Take RECIPIENT off a shop's suppression list.
+
+    Entries it stopped stay suppressed; requeue them to send them.
+    Exit status: 0 removed, 1 it was not on the list.
+    """
+    with _open_outbox(outbox_url) as outbox:
+        removed = outbox.unsuppress(recipient, channel=channel, shop_id=shop_id, scope=scope)
+    if not removed:
+        _fail(f"{recipient} is not on the {channel} suppression list of {shop_id or 'no shop'}", 1)
+    click.echo(f"Removed {removed} line(s) for {recipient} ({channel}).")
+
+
+@main.group(name="events")
+def events_group() -> None:
+    """Delivery events from providers' webhooks."""
+
+
+@events_group.command(name="replay")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--provider",
+    required=True,
+    help="Whose payload it is: postmark, twilio.",
+)
+@click.option(
+    "--content-type",
+    default=None,
+    help="The body's type (default: JSON if it starts with { or [, else a form).",
+)
+@_shop_option
+@_outbox_option
+def events_replay(
+    file: Path, provider: str, content_type: str | None, shop_id: str | None, outbox_url: str
+) -> None:
+    """Record the webhook body saved in FILE, as if the provider had just sent it.
+
+    For a payload kept from a request you trust (a provider's dashboard, a
+    log): its signature is not checked. An event already recorded is not
+    recorded twice.
+    Exit status: 0 recorded, 2 a payload or provider that cannot be read.
+    """
+    from .errors import WebhookPayloadError
+    from .events import parse
+
+    body = file.read_bytes()
+    if content_type is None:
+        json_like = body.lstrip()[:1] in (b"{", b"[")
+        content_type = "application/json" if json_like else "application/x-www-form-urlencoded"
+    try:
+        found = parse(
+            provider,
+            headers={"Content-Type": content_type},
+            body=body,
+            secret=None,
+            verify=False,
+        )
+    except (WebhookPayloadError, ConfigurationError) as exc:
+        _fail(str(exc))
+    with _open_outbox(outbox_url) as outbox:
+        report = outbox.record_events(found, shop_id=shop_id)
+    click.echo(
+        f"Replayed {len(found)} event(s) from {file}: {report.recorded} recorded, "
+        f"{report.duplicates} already there, {report.attached} attached to an entry, "
+        f"{report.suppressed} suppression(s) added, {report.lifted} lifted."
+    )

@@ -71,6 +71,27 @@ EXPECTED: dict[str, list[str]] = {
         "Maildir: 2 emails, 1 SMS",
         "Worker stopped (exit status 0)",
     ],
+    "webhooks_wsgi.py": [
+        "Postmark bounce: 200 {'recorded': 1, 'duplicates': 0}",
+        "Postmark retry: 200 {'recorded': 0, 'duplicates': 1}",
+        "Wrong credentials: 403",
+        "Twilio STOP: 200 {'recorded': 1, 'duplicates': 0}",
+        "Forged Twilio request: 403",
+        "Suppressed: sms +33612345678 (marketing, opted_out)",
+        "Suppressed: email camille.dupont@example.fr (all, bounced)",
+        "Next email shipment_sent (transactional): suppressed",
+        "Next sms delivery_check (marketing): suppressed",
+        "Next sms shipment_sent (transactional): queued",
+        "Dispatched: 1 sent (sms shipment_sent)",
+    ],
+    "webhooks_asgi.py": [
+        "Shop page: the shop",
+        "Twilio status callback: 200 {'recorded': 1, 'duplicates': 0}",
+        "Twilio STOP: 200 {'recorded': 1, 'duplicates': 0}",
+        "History of the confirmation SMS: delivered (twilio)",
+        "Next marketing SMS: suppressed",
+        "Next shipment SMS: queued",
+    ],
 }
 
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
