@@ -43,7 +43,7 @@ from .i18n.views import (
     ShipmentView,
     WithdrawalView,
 )
-from .messages import Email, Kind, Mailbox, Purpose, Sms, idempotency_key
+from .messages import Channel, Email, Kind, Mailbox, Purpose, Sms, idempotency_key
 from .models import (
     Cancellation,
     Customer,
@@ -579,18 +579,7 @@ class Composer:
         customer = ctx.customer
         try:
             return Email(
-                kind=kind,
-                locale=catalog,
-                format_locale=ctx.profile.format_locale,
-                purpose=ctx.purpose,
-                idempotency_key=idempotency_key(
-                    kind, ctx.event, "email", customer.email, shop_id=self.shop_id
-                ),
-                created_at=datetime.now(UTC),
-                timezone=customer.timezone or self.shop.timezone,
-                shop_id=self.shop_id,
-                shop_country=self.shop.country,
-                shop_timezone=self.shop.timezone,
+                **self._envelope(ctx, "email", customer.email),
                 to=Mailbox(address=customer.email, name=customer.full_name),
                 sender=self._sender,
                 reply_to=self._reply_to,
@@ -638,18 +627,7 @@ class Composer:
                 to=customer.phone,
                 sender=sender,
                 body=body,
-                kind=kind,
-                locale=ctx.profile.catalog,
-                format_locale=ctx.profile.format_locale,
-                purpose=ctx.purpose,
-                idempotency_key=idempotency_key(
-                    kind, ctx.event, "sms", customer.phone, shop_id=self.shop_id
-                ),
-                created_at=datetime.now(UTC),
-                timezone=customer.timezone or self.shop.timezone,
-                shop_id=self.shop_id,
-                shop_country=self.shop.country,
-                shop_timezone=self.shop.timezone,
+                **self._envelope(ctx, "sms", customer.phone),
             )
         except ValidationError as exc:
             raise MessageError(f"{kind} SMS cannot be sent as rendered: {exc}") from exc
@@ -660,6 +638,23 @@ class Composer:
                 "(Composer(max_sms_segments=...)): shorten the data it shows"
             )
         return sms
+
+    def _envelope(self, ctx: MessageContext, channel: Channel, recipient: str) -> dict[str, Any]:
+        """What every message carries besides its content: kind, locales, purpose, key, shop."""
+        return {
+            "kind": ctx.kind,
+            "locale": ctx.profile.catalog,
+            "format_locale": ctx.profile.format_locale,
+            "purpose": ctx.purpose,
+            "idempotency_key": idempotency_key(
+                ctx.kind, ctx.event, channel, recipient, shop_id=self.shop_id
+            ),
+            "created_at": datetime.now(UTC),
+            "timezone": ctx.customer.timezone or self.shop.timezone,
+            "shop_id": self.shop_id,
+            "shop_country": self.shop.country,
+            "shop_timezone": self.shop.timezone,
+        }
 
     def _check_size(self, html: str, kind: str) -> None:
         size = len(html.encode())
