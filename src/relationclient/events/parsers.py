@@ -12,7 +12,9 @@ from typing import Any
 from ..errors import ConfigurationError
 from .base import EventParser
 from .event import Event
+from .mailgun import MailgunParser
 from .postmark import PostmarkParser
+from .sendgrid import SendGridParser
 from .twilio import TwilioParser
 
 __all__ = ["PARSERS", "parse", "parser_for"]
@@ -20,6 +22,8 @@ __all__ = ["PARSERS", "parse", "parser_for"]
 #: Every built-in parser, by the name ``parse`` and the apps' paths use.
 PARSERS: dict[str, type[EventParser]] = {
     PostmarkParser.name: PostmarkParser,
+    SendGridParser.name: SendGridParser,
+    MailgunParser.name: MailgunParser,
     TwilioParser.name: TwilioParser,
 }
 
