@@ -203,7 +203,7 @@ def test_a_secret_of_the_wrong_kind_is_a_configuration_error() -> None:
         events.parse("postmark", headers={}, body=b"{}", secret=42)
     with pytest.raises(rc.ConfigurationError, match="Auth Token"):
         events.parse("twilio", headers={}, body=b"", url=HOOK_URL, secret=[])
-    with pytest.raises(rc.ConfigurationError, match="known are postmark, twilio"):
+    with pytest.raises(rc.ConfigurationError, match=r"known are .*postmark.*twilio"):
         events.parse("pigeon", headers={}, body=b"", secret="x")
 
 
