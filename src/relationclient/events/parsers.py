@@ -11,11 +11,14 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from .base import EventParser
+from .brevo import BrevoParser, BrevoSmsParser
 from .event import Event
 from .mailgun import MailgunParser
+from .mailjet import MailjetParser
 from .postmark import PostmarkParser
 from .sendgrid import SendGridParser
 from .twilio import TwilioParser
+from .vonage import VonageParser
 
 __all__ = ["PARSERS", "parse", "parser_for"]
 
@@ -25,6 +28,10 @@ PARSERS: dict[str, type[EventParser]] = {
     SendGridParser.name: SendGridParser,
     MailgunParser.name: MailgunParser,
     TwilioParser.name: TwilioParser,
+    MailjetParser.name: MailjetParser,
+    BrevoParser.name: BrevoParser,
+    BrevoSmsParser.name: BrevoSmsParser,
+    VonageParser.name: VonageParser,
 }
 
 
