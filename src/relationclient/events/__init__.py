@@ -19,9 +19,10 @@ list, which ``put`` and ``dispatch`` obey. :func:`asgi_app` and
         public_url="https://shop.example/webhooks",
     )
 
-Built in: Postmark (:mod:`.postmark`) and Twilio (:mod:`.twilio`). A provider
-is one module on :class:`~relationclient.events.base.EventParser`; its
-docstring says how to add one.
+Built in: Postmark, SendGrid, Mailgun, Mailjet, Brevo (email and SMS), Twilio
+and Vonage, one module each. A provider is one module on
+:class:`~relationclient.events.base.EventParser`; its docstring says how to
+add one.
 """
 
 from ..errors import WebhookPayloadError as WebhookPayloadError
@@ -31,22 +32,38 @@ from .apps import asgi_app as asgi_app
 from .apps import wsgi_app as wsgi_app
 from .base import BasicAuth as BasicAuth
 from .base import EventParser as EventParser
+from .brevo import BearerToken as BearerToken
+from .brevo import BrevoParser as BrevoParser
+from .brevo import BrevoSmsParser as BrevoSmsParser
 from .event import Event as Event
 from .event import EventType as EventType
+from .mailgun import MailgunParser as MailgunParser
+from .mailjet import MailjetParser as MailjetParser
 from .parsers import PARSERS as PARSERS
 from .parsers import parse as parse
 from .parsers import parser_for as parser_for
 from .postmark import PostmarkParser as PostmarkParser
+from .sendgrid import SendGridParser as SendGridParser
 from .twilio import TwilioParser as TwilioParser
+from .vonage import VonageParser as VonageParser
+from .vonage import VonageSignature as VonageSignature
 
 __all__ = [
     "PARSERS",
     "BasicAuth",
+    "BearerToken",
+    "BrevoParser",
+    "BrevoSmsParser",
     "Event",
     "EventParser",
     "EventType",
+    "MailgunParser",
+    "MailjetParser",
     "PostmarkParser",
+    "SendGridParser",
     "TwilioParser",
+    "VonageParser",
+    "VonageSignature",
     "WebhookEndpoint",
     "WebhookPayloadError",
     "WebhookSignatureError",
