@@ -56,6 +56,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, NoReturn
+from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 
@@ -159,6 +160,15 @@ class EventParser(ABC):
             if not isinstance(item, dict):
                 self.unreadable(f"expected JSON objects, got {type(item).__name__}")
         return items
+
+    def decode_form(self, body: bytes) -> list[Payload]:
+        """A form-encoded body (``a=1&b=2``, as Twilio and Vonage post) as one item."""
+        try:
+            text = body.decode("utf-8")
+            fields = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
+        except (UnicodeDecodeError, ValueError) as exc:
+            self.unreadable(f"the body is not a form ({exc})")
+        return [fields]
 
     # -- the loop ------------------------------------------------------------------------
     def parse(

@@ -109,12 +109,7 @@ class TwilioParser(EventParser):
         """A form (Twilio's callbacks), or a JSON object."""
         if headers.get("content-type", "").startswith("application/json"):
             return super().decode(headers, body)
-        try:
-            text = body.decode("utf-8")
-            fields = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
-        except (UnicodeDecodeError, ValueError) as exc:
-            self.unreadable(f"the body is not a form ({exc})")
-        return [fields]
+        return self.decode_form(body)
 
     def events_of(self, item: Payload, headers: Mapping[str, str]) -> list[Event]:
         """A status callback, or an inbound message."""

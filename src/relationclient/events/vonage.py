@@ -53,7 +53,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl
 
 from ..errors import ConfigurationError, WebhookPayloadError
 from .base import EventParser, Payload
@@ -174,12 +173,7 @@ class VonageParser(EventParser):
             if len(items) != 1:
                 self.unreadable("expected one JSON object")
             return items
-        try:
-            text = body.decode("utf-8")
-            fields = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
-        except (UnicodeDecodeError, ValueError) as exc:
-            self.unreadable(f"the body is not a form ({exc})")
-        return [fields]
+        return self.decode_form(body)
 
     def events_of(self, item: Payload, headers: Mapping[str, str]) -> list[Event]:
         """A delivery receipt (it has a ``status``), or an inbound message."""
