@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 
 from ..errors import RenderError
-from ..i18n import is_rtl, locale_profile, translations
+from ..i18n import locale_profile, translations
 from .environment import build_environment, packaged_template_names, render_errors
 from .sandbox import MerchantSandbox, SandboxLimits, check_source
 from .theme import Theme
@@ -128,19 +128,19 @@ class Renderer:
         return env
 
     def _build(self, catalog: str) -> jinja2.Environment:
-        rtl = is_rtl(catalog)
+        profile = locale_profile(catalog, None, catalog)
         style = {
             "theme": self.theme,
-            "start": "right" if rtl else "left",
-            "end": "left" if rtl else "right",
+            "start": "right" if profile.rtl else "left",
+            "end": "left" if profile.rtl else "right",
         }
         return build_environment(
             translations(catalog, self.catalog_dirs),
             self.template_dirs,
             self.merchant_templates or None,
             style_context=style if self.inline_css else None,
-            colon=locale_profile(catalog, None, catalog).colon,
-            comma=locale_profile(catalog, None, catalog).comma,
+            colon=profile.colon,
+            comma=profile.comma,
             limits=self.limits,
         )
 
