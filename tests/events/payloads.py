@@ -16,7 +16,20 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from relationclient import samples
+from relationclient.composer import Composer
 from relationclient.events import BasicAuth
+
+#: The sample shop's id, its French customer and her mobile, as the tests meet them.
+SHOP = "maison-lumiere.fr"
+CUSTOMER = "camille.dupont@example.fr"
+MOBILE = "+33612345678"
+#: The sample shop's composer, able to send marketing (its unsubscribe link configured).
+COMPOSER = Composer(
+    samples.shop(),
+    unsubscribe_url=samples.UNSUBSCRIBE_URL,
+    unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
+)
 
 POSTMARK_AUTH = BasicAuth("postmark-hooks", "Zq7-postmark-webhook-password")
 TWILIO_TOKEN = "f3a9c1d27b8e4d6a9c0b1e2f3a4b5c6d"

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from relationclient import Composer, samples
+from relationclient import samples
 from relationclient.errors import ConfigurationError
 from relationclient.events import BasicAuth, EventType, asgi_app, wsgi_app
 from relationclient.outbox import Outbox
@@ -23,7 +23,11 @@ from relationclient.transports import PostmarkTransport, TwilioSmsTransport
 from ..transports.providers.provider_server import ProviderServer
 from .conftest import StartApp
 from .payloads import (
+    COMPOSER,
+    CUSTOMER,
+    MOBILE,
     POSTMARK_AUTH,
+    SHOP,
     TWILIO_ACCOUNT,
     TWILIO_TOKEN,
     postmark_body,
@@ -35,15 +39,6 @@ from .payloads import (
 )
 
 SECRETS: dict[str, Any] = {"postmark": POSTMARK_AUTH, "twilio": TWILIO_TOKEN}
-CUSTOMER = "camille.dupont@example.fr"
-MOBILE = "+33612345678"
-SHOP = "maison-lumiere.fr"
-
-COMPOSER = Composer(
-    samples.shop(),
-    unsubscribe_url=samples.UNSUBSCRIBE_URL,
-    unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
-)
 
 
 def email(kind: str) -> Any:

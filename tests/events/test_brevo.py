@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 import relationclient as rc
-from relationclient import Composer, events, samples
+from relationclient import events, samples
 from relationclient.events import BasicAuth, Event, EventType
 from relationclient.events.brevo import BearerToken
 from relationclient.outbox import Outbox
@@ -28,21 +28,14 @@ from relationclient.transports import BrevoEmailTransport, BrevoSmsTransport
 
 from ..transports.providers.provider_server import ProviderServer
 from .conftest import StartApp
+from .payloads import COMPOSER, CUSTOMER, MOBILE, SHOP
 
 AUTH = BasicAuth("brevo-hooks", secrets.token_urlsafe(24))
 TOKEN = BearerToken(secrets.token_urlsafe(32))
-CUSTOMER = "camille.dupont@example.fr"
-MOBILE = "+33612345678"
-SHOP = "maison-lumiere.fr"
 MESSAGE_ID = "<202603100901.12345678901@smtp-relay.mailin.fr>"
 SMS_ID = 1511882900176220
 AT = datetime(2026, 3, 10, 9, 15, 42, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
-COMPOSER = Composer(
-    samples.shop(),
-    unsubscribe_url=samples.UNSUBSCRIBE_URL,
-    unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
-)
 
 
 def email_event(event: str, *, key: str = "", at: datetime = AT, **extra: Any) -> dict[str, Any]:

@@ -21,27 +21,20 @@ import httpx
 import pytest
 
 import relationclient as rc
-from relationclient import Composer, events, samples
+from relationclient import events, samples
 from relationclient.events import EventType
 from relationclient.outbox import Outbox
 from relationclient.transports import MailgunTransport
 
 from ..transports.providers.provider_server import ProviderServer
 from .conftest import StartApp
+from .payloads import COMPOSER, CUSTOMER, SHOP
 
 SIGNING_KEY = secrets.token_hex(16)  # Mailgun's keys are 32 hex digits (after "key-", once)
 PARENT_KEY = secrets.token_hex(16)
-CUSTOMER = "camille.dupont@example.fr"
-SHOP = "maison-lumiere.fr"
 DOMAIN = "mg.maison-lumiere.fr"
 MESSAGE_ID = f"20260310091542.1.3F9A0C6D2B7E1A45@{DOMAIN}"
 AT = 1773134142.375624  # 2026-03-10T09:15:42.375624Z
-
-COMPOSER = Composer(
-    samples.shop(),
-    unsubscribe_url=samples.UNSUBSCRIBE_URL,
-    unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
-)
 
 
 def event_data(

@@ -20,24 +20,18 @@ import httpx
 import pytest
 
 import relationclient as rc
-from relationclient import Composer, events, samples
+from relationclient import events, samples
 from relationclient.events import BasicAuth, Event, EventType
 from relationclient.outbox import Outbox
 from relationclient.transports import MailjetTransport
 
 from ..transports.providers.provider_server import ProviderServer
 from .conftest import StartApp
+from .payloads import COMPOSER, CUSTOMER, SHOP
 
 AUTH = BasicAuth("mailjet-hooks", secrets.token_urlsafe(24))
-CUSTOMER = "camille.dupont@example.fr"
-SHOP = "maison-lumiere.fr"
 MESSAGE_ID = 288230384652312345
 BOUNCED_AT = int(datetime(2026, 3, 10, 9, 15, 42, tzinfo=UTC).timestamp())
-COMPOSER = Composer(
-    samples.shop(),
-    unsubscribe_url=samples.UNSUBSCRIBE_URL,
-    unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
-)
 
 
 def mailjet_event(

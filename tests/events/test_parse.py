@@ -16,6 +16,8 @@ from relationclient import events
 from relationclient.events import BasicAuth, Event, EventType
 
 from .payloads import (
+    CUSTOMER,
+    MOBILE,
     POSTMARK_AUTH,
     SHOP_NUMBER,
     TWILIO_TOKEN,
@@ -32,8 +34,6 @@ from .payloads import (
     twilio_status,
 )
 
-CUSTOMER = "camille.dupont@example.fr"
-MOBILE = "+33612345678"
 HOOK_URL = "https://shop.example/webhooks/twilio"
 
 

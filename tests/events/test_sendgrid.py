@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 import relationclient as rc
-from relationclient import Composer, events, samples
+from relationclient import events, samples
 from relationclient.events import EventType
 from relationclient.outbox import Outbox
 from relationclient.transports import SendGridTransport
@@ -30,14 +30,13 @@ from relationclient.transports import SendGridTransport
 from ..services import require_module
 from ..transports.providers.provider_server import ProviderServer
 from .conftest import StartApp
+from .payloads import COMPOSER, CUSTOMER, SHOP
 
 require_module("cryptography", "webhooks")
 
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
-CUSTOMER = "camille.dupont@example.fr"
-SHOP = "maison-lumiere.fr"
 PRIVATE_KEY = ec.generate_private_key(ec.SECP256R1())
 #: The verification key as SendGrid's Mail Settings show it: Base64 of the DER public key.
 PUBLIC_KEY = base64.b64encode(
@@ -48,12 +47,6 @@ PUBLIC_KEY = base64.b64encode(
 X_MESSAGE_ID = "W6A8Lf3eS9uVzXq0n0rQ_w"
 SG_MESSAGE_ID = f"{X_MESSAGE_ID}.filterdrecv-p3iad2-5dc87598f5-bvh7w-20-5FB44F45-3E.0"
 AT = 1773134142  # 2026-03-10T09:15:42Z
-
-COMPOSER = Composer(
-    samples.shop(),
-    unsubscribe_url=samples.UNSUBSCRIBE_URL,
-    unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
-)
 
 
 def sg_event(

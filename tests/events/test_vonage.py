@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 import relationclient as rc
-from relationclient import Composer, events, samples
+from relationclient import events, samples
 from relationclient.events import Event, EventType
 from relationclient.events.vonage import VonageSignature
 from relationclient.outbox import Outbox
@@ -34,18 +34,12 @@ from relationclient.transports import VonageSmsTransport
 
 from ..transports.providers.provider_server import ProviderServer
 from .conftest import StartApp
+from .payloads import COMPOSER, MOBILE, SHOP
 
 SECRET = secrets.token_urlsafe(32)
 SIGNATURE = VonageSignature(SECRET, "sha256")
-MOBILE = "+33612345678"
 OUR_NUMBER = "33757000111"
-SHOP = "maison-lumiere.fr"
 MESSAGE_ID = "0A0000000123ABCD1"
-COMPOSER = Composer(
-    samples.shop(),
-    unsubscribe_url=samples.UNSUBSCRIBE_URL,
-    unsubscribe_secret=samples.UNSUBSCRIBE_SECRET,
-)
 
 
 def receipt(status: str, *, code: str = "0", key: str | None = None, **extra: str) -> dict:
