@@ -510,20 +510,17 @@ def send(
         _fail(f"not sent: {exc}", 75 if exc.transient else 1)
     except RelationClientError as exc:
         _fail(f"not sent: {exc}", 1)
-    out = _stdout()
-    table = Table(title=f"Sent {kind} {channel}", box=box.SIMPLE, show_header=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for label, value in (
-        ("transport", receipt.transport),
-        ("message id", receipt.message_id),
-        ("recipient", receipt.recipient),
-        ("locale", message.locale),
-        ("idempotency key", receipt.idempotency_key),
-        ("accepted at", receipt.accepted_at.isoformat(timespec="seconds")),
-    ):
-        table.add_row(label, rich_escape(str(value)))
-    out.print(table)
+    _stdout().print(
+        _facts(
+            f"Sent {kind} {channel}",
+            ("transport", receipt.transport),
+            ("message id", receipt.message_id),
+            ("recipient", receipt.recipient),
+            ("locale", message.locale),
+            ("idempotency key", receipt.idempotency_key),
+            ("accepted at", receipt.accepted_at.isoformat(timespec="seconds")),
+        )
+    )
 
 
 # -- i18n ----------------------------------------------------------------------------------
@@ -733,6 +730,16 @@ def _open_outbox(url: str) -> Any:
         _fail(str(exc))
 
 
+def _facts(title: str, *rows: tuple[str, object]) -> Table:
+    """A two-column table of labels and values (escaped), as ``send`` and ``outbox show`` print."""
+    table = Table(title=title, box=box.SIMPLE, show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in rows:
+        table.add_row(label, rich_escape(str(value)))
+    return table
+
+
 def _when(instant: Any) -> str:
     return "" if instant is None else instant.isoformat(timespec="seconds")
 
@@ -756,27 +763,25 @@ def outbox_show(key: str, outbox_url: str) -> None:
             _fail(f"no entry under {key} in {outbox!r}", 1)
         history = outbox.events(key)
     out = _stdout()
-    table = Table(title=f"Outbox entry {entry.id}", box=box.SIMPLE, show_header=False)
-    table.add_column(style="bold")
-    table.add_column()
     receipt = entry.receipt
-    for label, value in (
-        ("idempotency key", entry.idempotency_key),
-        ("state", entry.state),
-        ("channel", entry.channel),
-        ("kind", entry.kind),
-        ("recipient", entry.recipient),
-        ("shop", entry.shop_id or "(none)"),
-        ("attempts", entry.attempts),
-        ("created at", _when(entry.created_at)),
-        ("updated at", _when(entry.updated_at)),
-        ("not before", _when(entry.not_before)),
-        ("sent by", receipt.transport if receipt else ""),
-        ("provider message id", entry.provider_message_id or ""),
-        ("last error", entry.last_error or ""),
-    ):
-        table.add_row(label, rich_escape(str(value)))
-    out.print(table)
+    out.print(
+        _facts(
+            f"Outbox entry {entry.id}",
+            ("idempotency key", entry.idempotency_key),
+            ("state", entry.state),
+            ("channel", entry.channel),
+            ("kind", entry.kind),
+            ("recipient", entry.recipient),
+            ("shop", entry.shop_id or "(none)"),
+            ("attempts", entry.attempts),
+            ("created at", _when(entry.created_at)),
+            ("updated at", _when(entry.updated_at)),
+            ("not before", _when(entry.not_before)),
+            ("sent by", receipt.transport if receipt else ""),
+            ("provider message id", entry.provider_message_id or ""),
+            ("last error", entry.last_error or ""),
+        )
+    )
     if not history:
         out.print("No delivery event recorded.")
         return
