@@ -140,6 +140,25 @@ def test_dispatch_outbox_sends_what_is_due(
     assert tasks.outbox.counts()["sent"] == 12
 
 
+def test_a_sweep_in_parts_sends_each_entry_once(
+    make_shop: Callable[..., OutboxTasks], start_worker: StartWorker, smtp_server: SMTPServer
+) -> None:
+    tasks = make_shop()
+    batch = emails(12)
+    for message in batch:
+        tasks.outbox.put(message)
+    start_worker("first")
+    start_worker("second")
+    first = tasks.dispatch_outbox.delay(parts=3).get(timeout=TIMEOUT)
+    assert len(first["parts"]) == 2  # the two other sweeps it queued
+    others = [tasks.app.AsyncResult(i).get(timeout=TIMEOUT) for i in first["parts"]]
+    assert all(other["parts"] == [] for other in others)  # they queue no more
+    reports = [first, *others]
+    assert sum(r["claimed"] for r in reports) == sum(r["sent"] for r in reports) == 12
+    assert sorted(r.message_id for r in smtp_server.received) == sorted(m.message_id for m in batch)
+    assert tasks.outbox.counts()["sent"] == 12
+
+
 def test_a_transient_failure_is_retried_by_the_task(
     make_shop: Callable[..., OutboxTasks],
     start_worker: StartWorker,
@@ -294,6 +313,38 @@ def test_bad_schedule_is_refused(tmp_path: Any) -> None:
             transport_factory=MemoryTransport,
             dispatch_every=0,
         )
+    for parts in (0, 2.5, "4"):
+        with pytest.raises(ConfigurationError, match="sweep_parts"):
+            install(
+                Celery("shop", set_as_current=False),
+                outbox_url=f"sqlite:///{tmp_path / 'outbox.db'}",
+                transport_factory=MemoryTransport,
+                sweep_parts=parts,
+            )
+
+
+def test_the_scheduled_sweep_runs_in_parts(tmp_path: Any) -> None:
+    app = Celery("shop", set_as_current=False)
+    tasks = install(
+        app,
+        outbox_url=f"sqlite:///{tmp_path / 'outbox.db'}",
+        transport_factory=MemoryTransport,
+        dispatch_every=30,
+        sweep_parts=4,
+    )
+    try:
+        assert app.conf.beat_schedule[tasks.dispatch_outbox.name] == {
+            "task": tasks.dispatch_outbox.name,
+            "schedule": 30,
+            "kwargs": {"parts": 4},
+        }
+        # Called directly (no worker, no broker) it sweeps alone and queues nothing.
+        assert tasks.dispatch_outbox(parts=4)["parts"] == []
+        with pytest.raises(ValueError, match="parts"):
+            tasks.dispatch_outbox(parts=0)
+    finally:
+        tasks.close()
+        app.close()
 
 
 def test_missing_celery_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,6 +30,10 @@ taken one at a time), then run the workers, with beat for the periodic sweep
 
     celery -A yourshop.tasks worker -B --loglevel=INFO
 
+Each worker process sends one task at a time; ``--concurrency=N`` (prefork,
+the default pool) runs N of them, and ``install(sweep_parts=N)`` lets the
+periodic sweep use them all (docs/celery.rst, "Several workers").
+
 The tasks, named ``relationclient.send_entry`` and
 ``relationclient.dispatch_outbox`` (``name_prefix`` changes the prefix):
 
@@ -46,12 +50,18 @@ The tasks, named ``relationclient.send_entry`` and
     ``{"idempotency_key", "state", "action"}`` where ``action`` is
     ``"dispatched"`` or ``"skipped"``.
 
-``dispatch_outbox(limit=None)``
+``dispatch_outbox(limit=None, parts=1)``
     The sweep: sends everything due — messages held by quiet hours once their
     hour comes, transient failures once their backoff ends, entries of a
-    crashed worker once its lease lapses. Beat runs it every
-    ``dispatch_every`` seconds (60 by default). It returns the
-    :class:`~relationclient.outbox.DispatchReport` as a dict.
+    crashed worker once its lease lapses — in batches of 100 through the
+    transport's ``send_many`` (a provider's batch endpoint where it has one).
+    Beat runs it every ``dispatch_every`` seconds (60 by default). With
+    ``parts=N`` (``install(sweep_parts=N)`` for beat's) it first queues
+    ``N - 1`` more sweeps, so that N worker processes drain a backlog
+    together; the outbox's claim (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)
+    gives each batch to one of them. It returns the
+    :class:`~relationclient.outbox.DispatchReport` as a dict, with ``parts``
+    the ids of the sweeps it queued.
 
 Both are ``acks_late`` with ``reject_on_worker_lost``: a worker killed
 mid-task leaves the task message unacknowledged and the broker delivers it
@@ -114,7 +124,7 @@ class OutboxTasks:
     Attributes:
         app: The Celery app the tasks are registered on.
         send_entry: The ``send_entry(idempotency_key)`` task.
-        dispatch_outbox: The ``dispatch_outbox(limit=None)`` task.
+        dispatch_outbox: The ``dispatch_outbox(limit=None, parts=1)`` task.
     """
 
     def __init__(
@@ -143,9 +153,20 @@ class OutboxTasks:
                 raise task.retry(countdown=wait, max_retries=None)
             return answer
 
-        def dispatch_outbox(limit: int | None = None) -> dict[str, Any]:
-            """Send every due outbox entry (at most ``limit``); the report as a dict."""
-            return self._dispatch_outbox(limit)
+        def dispatch_outbox(task: Any, limit: int | None = None, parts: int = 1) -> dict[str, Any]:
+            """Send every due outbox entry (at most ``limit``); the report as a dict.
+
+            With ``parts`` above 1, a worker first queues ``parts - 1`` more sweeps
+            that drain the outbox beside this one (the claim splits the entries).
+            """
+            if type(parts) is not int or parts < 1:
+                raise ValueError(
+                    f"dispatch_outbox: parts must be a whole number >= 1, not {parts!r}"
+                )
+            queued: list[str] = []
+            if parts > 1 and not task.request.called_directly:
+                queued = [task.apply_async(kwargs={"limit": limit}).id for _ in range(parts - 1)]
+            return {**self._dispatch_outbox(limit), "parts": queued}
 
         # Acknowledged only once done: a worker lost mid-task gets the task again.
         options: dict[str, Any] = {"acks_late": True, "reject_on_worker_lost": True}
@@ -153,9 +174,9 @@ class OutboxTasks:
         self.send_entry: Any = app.task(name=f"{name_prefix}.send_entry", bind=True, **options)(
             send_entry
         )
-        self.dispatch_outbox: Any = app.task(name=f"{name_prefix}.dispatch_outbox", **options)(
-            dispatch_outbox
-        )
+        self.dispatch_outbox: Any = app.task(
+            name=f"{name_prefix}.dispatch_outbox", bind=True, **options
+        )(dispatch_outbox)
 
     def __repr__(self) -> str:
         return f"<OutboxTasks {self.send_entry.name}, {self.dispatch_outbox.name}>"
@@ -293,6 +314,7 @@ def install(
     transport_factory: Callable[[], Transport],
     name_prefix: str = "relationclient",
     dispatch_every: float | None = 60.0,
+    sweep_parts: int = 1,
     **outbox_options: Any,
 ) -> OutboxTasks:
     """Register the outbox tasks on ``app`` (a :class:`celery.Celery`); see the module docs.
@@ -314,6 +336,10 @@ def install(
         dispatch_every: Seconds between two ``dispatch_outbox`` runs scheduled
             for beat (``beat_schedule``), or None to schedule it yourself.
             Without a sweep, held and retried messages are never sent.
+        sweep_parts: How many sweeps the scheduled one runs as, side by side
+            (its ``parts``): the number of worker processes, so that a backlog
+            released at once (quiet hours ending, a campaign stored without
+            tasks) is drained by all of them rather than one.
         **outbox_options: More :class:`~relationclient.outbox.Outbox` arguments:
             ``retry``, ``lease_seconds``, ``quiet_hours``.
 
@@ -321,10 +347,13 @@ def install(
         The installed tasks, with :meth:`OutboxTasks.enqueue`.
 
     Raises:
-        ConfigurationError: When ``dispatch_every`` is not positive.
+        ConfigurationError: When ``dispatch_every`` is not positive or
+            ``sweep_parts`` is not a whole number of at least 1.
     """
     if dispatch_every is not None and dispatch_every <= 0:
         raise ConfigurationError("dispatch_every must be a positive number of seconds, or None")
+    if type(sweep_parts) is not int or sweep_parts < 1:
+        raise ConfigurationError(f"sweep_parts must be a whole number >= 1, not {sweep_parts!r}")
     tasks = OutboxTasks(
         app,
         outbox_url=outbox_url,
@@ -338,6 +367,8 @@ def install(
             "task": tasks.dispatch_outbox.name,
             "schedule": dispatch_every,
         }
+        if sweep_parts > 1:
+            schedule[tasks.dispatch_outbox.name]["kwargs"] = {"parts": sweep_parts}
         app.conf.beat_schedule = schedule
 
     def close(**_: Any) -> None:
