@@ -21,6 +21,7 @@ from typing import Annotated, Literal, Self
 from pydantic import (
     AwareDatetime,
     Base64Bytes,
+    ConfigDict,
     Field,
     computed_field,
     field_validator,
@@ -43,9 +44,11 @@ from .phones import can_receive_sms, parse_phone
 from .sms import Encoding, analyse
 
 __all__ = [
+    "Alternative",
     "Attachment",
     "Email",
     "Kind",
+    "MailMessage",
     "Mailbox",
     "Message",
     "Purpose",
@@ -329,5 +332,174 @@ class Sms(_Message):
         return self.to
 
 
-Message = Email | Sms
+class Alternative(Model):
+    """Another rendering of a :class:`MailMessage`'s body (its HTML, say)."""
+
+    model_config = ConfigDict(str_strip_whitespace=False)
+
+    content: str
+    mimetype: Annotated[str, Field(pattern=r"^[\w.+-]+/[\w.+-]+$")] = "text/html"
+
+
+_MAIL_RESERVED_HEADERS = frozenset(
+    {"bcc", "message-id", "mime-version", "content-type", "content-transfer-encoding"}
+)
+_MESSAGE_ID = re.compile(r"^<[^<>\s@]+@[^<>\s@]+>$")
+
+
+class MailMessage(_Message):
+    """An email kept in the shape a web framework built it, for mail that is not an :class:`Email`.
+
+    Django's password resets and admin notices are plain text, carry cc and bcc,
+    several recipients, attachments, a reply-to list and headers of their own;
+    forcing them into :class:`Email` (one recipient, an HTML part) would change
+    them. This model holds them as they are, so the outbox stores them durably
+    and SMTP, Maildir, Memory, Console and Django transports send them;
+    ``kind`` is ``"django_mail"`` and the ``idempotency_key`` derives from the
+    ``Message-ID`` unless given, so a retried ``send_mail`` stores nothing twice.
+
+    ``headers`` may override the ``From``, ``To``, ``Cc``, ``Reply-To``,
+    ``Subject`` and ``Date`` headers written from the fields (as Django's own
+    ``headers`` do); ``Bcc`` is never written, and the MIME structure headers
+    come from the parts.
+    """
+
+    model_config = ConfigDict(str_strip_whitespace=False)
+
+    kind: Literal["django_mail"] = "django_mail"
+    locale: str = "und"
+    idempotency_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{8,128}$")]
+    message_id: Annotated[str, Field(pattern=_MESSAGE_ID.pattern)]
+    sender: Mailbox
+    to: tuple[Mailbox, ...] = ()
+    cc: tuple[Mailbox, ...] = ()
+    bcc: tuple[Mailbox, ...] = ()
+    reply_to: tuple[Mailbox, ...] = ()
+    subject: str = ""
+    body: str = ""
+    #: The body's MIME subtype: ``plain`` (Django's default) or ``html``.
+    body_subtype: Annotated[str, Field(pattern=r"^[\w.+-]+$")] = "plain"
+    alternatives: tuple[Alternative, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _key_from_message_id(cls, data: object) -> object:
+        if isinstance(data, dict) and not data.get("idempotency_key"):
+            message_id = data.get("message_id")
+            if isinstance(message_id, str):
+                digest = hashlib.blake2b(message_id.strip().encode(), digest_size=16)
+                data = {**data, "idempotency_key": digest.hexdigest()}
+        return data
+
+    @field_validator("subject")
+    @classmethod
+    def _one_line_subject(cls, subject: str) -> str:
+        if "\r" in subject or "\n" in subject:
+            raise PydanticCustomError(
+                "header_injection", "subject contains CR or LF, which could inject headers"
+            )
+        return subject
+
+    @field_validator("headers")
+    @classmethod
+    def _safe_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if not _HEADER_NAME.match(name):
+                raise PydanticCustomError(
+                    "header_name", "header name '{name}' is not a valid header name", {"name": name}
+                )
+            if name.lower() in _MAIL_RESERVED_HEADERS:
+                raise PydanticCustomError(
+                    "header_name",
+                    "header '{name}' is set from the message's own fields and parts",
+                    {"name": name},
+                )
+            if "\r" in value or "\n" in value:
+                raise PydanticCustomError(
+                    "header_injection",
+                    "header '{name}' contains CR or LF, which could inject headers",
+                    {"name": name},
+                )
+        return headers
+
+    @model_validator(mode="after")
+    def _someone_to_send_to(self) -> Self:
+        if not (self.to or self.cc or self.bcc):
+            raise PydanticCustomError("recipients", "a mail needs a recipient in to, cc or bcc")
+        if self.purpose == "marketing" and not any(
+            name.lower() == "list-unsubscribe" for name in self.headers
+        ):
+            raise PydanticCustomError(
+                "list_unsubscribe", "a marketing email needs a List-Unsubscribe header"
+            )
+        return self
+
+    @property
+    def channel(self) -> Channel:
+        """Always ``"email"``."""
+        return "email"
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """The envelope recipients: every address of ``to``, ``cc`` and ``bcc``, once each."""
+        addresses = (m.address for m in (*self.to, *self.cc, *self.bcc))
+        return tuple(dict.fromkeys(addresses))
+
+    @property
+    def recipient(self) -> str:
+        """The first envelope recipient: what the outbox files the entry under."""
+        return self.recipients[0]
+
+    @property
+    def needs_smtputf8(self) -> bool:
+        """True when an address has a non-ASCII local part (only SMTPUTF8 servers take it)."""
+        mailboxes = (self.sender, *self.to, *self.cc, *self.bcc, *self.reply_to)
+        return any(not m.address.isascii() for m in mailboxes)
+
+    def to_mime(self) -> EmailMessage:
+        """Build the standard-library message, parts as the framework made them.
+
+        A body alone is one ``text/plain`` (or ``body_subtype``) part;
+        alternatives make it multipart/alternative; attachments wrap that in
+        multipart/mixed. Every part is built by :class:`email.message.EmailMessage`
+        itself, with the policy :meth:`Email.to_mime` uses.
+        """
+        msg = EmailMessage(policy=SMTPUTF8_POLICY if self.needs_smtputf8 else SMTP_POLICY)
+        fields: dict[str, object] = {"From": self.sender.header_address()}
+        for name, mailboxes in (("To", self.to), ("Cc", self.cc), ("Reply-To", self.reply_to)):
+            if mailboxes:
+                fields[name] = tuple(m.header_address() for m in mailboxes)
+        fields["Subject"] = self.subject
+        if self.created_at is not None:
+            fields["Date"] = format_datetime(self.created_at)
+        overridden = {name.lower() for name in self.headers}
+        for name, value in fields.items():
+            if name.lower() not in overridden:
+                msg[name] = value
+        msg["Message-ID"] = self.message_id
+        for name, text in self.headers.items():
+            msg[name] = text
+        msg.set_content(self.body, subtype=self.body_subtype, charset="utf-8")
+        for alternative in self.alternatives:
+            maintype, subtype = alternative.mimetype.split("/", 1)
+            if maintype == "text":
+                msg.add_alternative(alternative.content, subtype=subtype, charset="utf-8")
+            else:
+                data = alternative.content.encode()
+                msg.add_alternative(data, maintype=maintype, subtype=subtype)
+        for attachment in self.attachments:
+            maintype, subtype = attachment.mimetype.split("/", 1)
+            msg.add_attachment(
+                attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+            )
+        return msg
+
+    def as_bytes(self) -> bytes:
+        """The RFC 5322 bytes of :meth:`to_mime`, CRLF line ends, ready for SMTP."""
+        return self.to_mime().as_bytes()
+
+
+Message = Email | Sms | MailMessage
 """Anything a transport carries."""

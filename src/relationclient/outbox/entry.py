@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
-from ..messages import Channel, Email, Message, Sms
+from ..messages import Channel, Email, MailMessage, Message, Sms
 from ..transports.base import Receipt
 
 __all__ = ["STATES", "DispatchReport", "OutboxEntry", "State"]
@@ -104,13 +104,18 @@ class OutboxEntry:
 
     @cached_property
     def message(self) -> Message:
-        """The stored :class:`~relationclient.Email` or :class:`~relationclient.Sms`, parsed.
+        """The stored :class:`~relationclient.Email`, :class:`~relationclient.Sms` or mail, parsed.
+
+        A ``django_mail`` entry holds a :class:`~relationclient.messages.MailMessage`.
 
         It is the very message given to ``put``: same fields, same
         ``idempotency_key``, hence the same ``Message-ID`` on every attempt.
         """
-        model = Email if self.channel == "email" else Sms
-        return model.model_validate_json(self.message_json)
+        if self.channel == "sms":
+            return Sms.model_validate_json(self.message_json)
+        if self.kind == "django_mail":
+            return MailMessage.model_validate_json(self.message_json)
+        return Email.model_validate_json(self.message_json)
 
 
 def receipt_to_json(receipt: Receipt) -> str:

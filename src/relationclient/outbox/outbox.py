@@ -53,7 +53,7 @@ from pydantic import ValidationError
 
 from ..errors import ConfigurationError, TransportError
 from ..events.event import Event
-from ..messages import Channel, Email, Message, Sms
+from ..messages import Channel, Email, MailMessage, Message, Sms
 from ..transports.base import BaseTransport, Receipt, Transport
 from ..transports.failover import FailoverTransport
 from ..transports.retry import RetryPolicy
@@ -341,13 +341,15 @@ class Outbox:
             earlier under the key.
 
         Raises:
-            TypeError: When ``message`` is neither an Email nor an Sms.
+            TypeError: When ``message`` is not an Email, an Sms or a MailMessage.
             ValueError: When ``not_before`` is naive.
             ConfigurationError: When ``connection`` is not a connection to the
                 outbox's database.
         """
-        if not isinstance(message, Email | Sms):
-            raise TypeError(f"the outbox stores Email and Sms, not {type(message).__name__}")
+        if not isinstance(message, Email | Sms | MailMessage):
+            raise TypeError(
+                f"the outbox stores Email and Sms (and MailMessage), not {type(message).__name__}"
+            )
         if not_before is not None and (not_before.tzinfo is None or not_before.utcoffset() is None):
             raise ValueError("not_before must be an aware datetime")
         now = self._now()
@@ -362,7 +364,7 @@ class Outbox:
             message_json=message.model_dump_json(),
             created_at=now,
             shop_id=message.shop_id,
-            sender=message.sender.address if isinstance(message, Email) else message.sender,
+            sender=message.sender if isinstance(message, Sms) else message.sender.address,
             purpose=message.purpose,
         )
         with self._lock:

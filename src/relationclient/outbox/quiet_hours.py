@@ -44,7 +44,7 @@ import phonenumbers
 from phonenumbers import timezone as phone_timezones
 
 from ..errors import ConfigurationError
-from ..messages import Channel, Email, Sms
+from ..messages import Channel, Message, Sms
 
 __all__ = [
     "DEFAULT_QUIET_HOURS",
@@ -165,7 +165,7 @@ class QuietHours:
                 raise ConfigurationError(f"quiet hours holidays: {exc}") from exc
 
     # -- the question the outbox asks ------------------------------------------------
-    def hold_until(self, message: Email | Sms, now: datetime | None = None) -> datetime | None:
+    def hold_until(self, message: Message, now: datetime | None = None) -> datetime | None:
         """Say from when ``message`` may be delivered.
 
         Args:
@@ -204,7 +204,7 @@ class QuietHours:
         )
 
     # -- the parts, public for shops that want to show or test them -----------------------
-    def recipient_zone(self, message: Email | Sms) -> ZoneInfo:
+    def recipient_zone(self, message: Message) -> ZoneInfo:
         """The recipient's zone: the message's, its phone number's, its shop's, or the default."""
         if message.timezone:
             return _zone(message.timezone, "message timezone")

@@ -12,7 +12,7 @@ import threading
 import uuid
 from typing import TextIO
 
-from ..messages import Email, Message, Sms
+from ..messages import Email, MailMessage, Message, Sms
 from ..sms import analyse
 from .base import BaseTransport, Receipt
 
@@ -43,6 +43,8 @@ class ConsoleTransport(BaseTransport):
     def _send(self, message: Message) -> Receipt:
         if isinstance(message, Email):
             text, message_id = self.format_email(message), message.message_id
+        elif isinstance(message, MailMessage):
+            text, message_id = self.format_mail(message), message.message_id
         else:
             text, message_id = self.format_sms(message), uuid.uuid4().hex
         with self._lock:
@@ -82,6 +84,31 @@ class ConsoleTransport(BaseTransport):
         lines += ["", email.text.rstrip("\n")]
         if self.show_html:
             lines += ["", "-- text/html --", email.html.rstrip("\n")]
+        return "\n".join(lines) + "\n\n"
+
+    def format_mail(self, mail: MailMessage) -> str:
+        """The text printed for a framework's ``mail``: banner, headers, parts, body."""
+        rows = [("Message-ID", mail.message_id), ("From", str(mail.sender))]
+        for name, mailboxes in (
+            ("To", mail.to),
+            ("Cc", mail.cc),
+            ("Bcc", mail.bcc),
+            ("Reply-To", mail.reply_to),
+        ):
+            if mailboxes:
+                rows.append((name, ", ".join(str(m) for m in mailboxes)))
+        rows.append(("Subject", mail.subject))
+        rows += list(mail.headers.items())
+        parts = [f"text/{mail.body_subtype} ({_size(mail.body)})"]
+        parts += [f"{a.mimetype} ({_size(a.content)})" for a in mail.alternatives]
+        rows.append(("Parts", ", ".join(parts)))
+        rows += [
+            ("Attachment", f"{a.filename} ({a.mimetype}, {_size(a.content)})")
+            for a in mail.attachments
+        ]
+        width = max(len(name) for name, _ in rows) + 2
+        lines = [self._banner(mail), *(f"{name + ':':<{width}}{value}" for name, value in rows)]
+        lines += ["", mail.body.rstrip("\n")]
         return "\n".join(lines) + "\n\n"
 
     def format_sms(self, sms: Sms) -> str:
