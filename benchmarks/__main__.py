@@ -14,7 +14,7 @@ import platform
 import sys
 import time
 
-from . import events, memory, outbox, render, send
+from . import celery, events, http, memory, outbox, render, send
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,12 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes")
     parser.add_argument(
         "--only",
-        choices=["render", "send", "outbox", "events", "memory"],
+        choices=["render", "send", "http", "outbox", "events", "memory", "celery"],
         action="append",
         help="run only these (repeatable)",
     )
     args = parser.parse_args(argv)
-    wanted = set(args.only or ["render", "send", "outbox", "events", "memory"])
+    wanted = set(args.only or ["render", "send", "http", "outbox", "events", "memory", "celery"])
     quick = args.quick
     print(
         f"relationclient benchmarks — {platform.python_implementation()} "
@@ -45,12 +45,16 @@ def main(argv: list[str] | None = None) -> int:
         show(render.run(count=20 if quick else 500, repeat=2 if quick else 9, quick=quick))
     if "send" in wanted:
         show(send.run(count=40 if quick else 2000, naive_count=5 if quick else 100))
+    if "http" in wanted:
+        show(http.run(count=40 if quick else 2000))
     if "outbox" in wanted:
         show(outbox.run(count=40 if quick else 2000))
     if "events" in wanted:
         show(events.run(count=200 if quick else 20_000, entries=100 if quick else 1000))
     if "memory" in wanted:
         show(memory.run(count=500 if quick else 100_000))
+    if "celery" in wanted and (not quick or args.only):  # workers start slowly: not in --quick
+        show(celery.run(count=40 if quick else 2000, task_count=20 if quick else 500))
     print(f"({time.perf_counter() - started:.0f} s)")
     return 0
 
