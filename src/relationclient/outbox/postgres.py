@@ -20,10 +20,11 @@ locks on the outbox's tables, from ``pg_locks`` and ``pg_stat_activity``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from ..errors import ConfigurationError
 from .entry import OutboxEntry
@@ -36,14 +37,23 @@ from .store import (
     SUPPRESSIONS_TABLE,
     TABLE,
     VERSION_TABLE,
+    Dialect,
     LockTimeoutError,
+    NewEntry,
+    Outcome,
+    Plan,
+    Rows,
+    Step,
     Store,
 )
+from .suppression import Suppression
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PostgresStore", "psycopg_module"]
+__all__ = ["AsyncPostgresStore", "PostgresDialect", "PostgresStore", "psycopg_module"]
+
+T = TypeVar("T")
 
 #: Taken while creating the tables, so two processes starting at once do not race.
 SCHEMA_LOCK = 0x72656C6F7574626F  # "reloutbo"
@@ -206,6 +216,9 @@ ORDER BY a.xact_start NULLS LAST
 """
 
 
+SET_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', %s, false)"
+
+
 def psycopg_module() -> Any:
     """The psycopg module, or a :class:`ConfigurationError` naming the extra to install."""
     try:
@@ -217,17 +230,95 @@ def psycopg_module() -> Any:
     return psycopg
 
 
-class PostgresStore(Store):
+def lock_report(exc: Exception, lock_timeout: float, holders: list[Any]) -> str:
+    """What waited in vain, who holds locks (rows of :data:`LOCK_HOLDERS`), what to do."""
+    # The server's context line: "while inserting index tuple (0,2) in relation …".
+    lines = str(exc).strip().splitlines()
+    where = lines[-1].removeprefix("CONTEXT:").strip() if len(lines) > 1 else ""
+    text = (
+        f"outbox: waited {lock_timeout:g} s for a lock in PostgreSQL and gave up "
+        f"(lock_timeout{'; ' + where if where else ''})"
+    )
+    if not holders:
+        return text + ": whoever held it has let go since; try again"
+    found = []
+    for pid, user, application, client, state, seconds, query, modes in holders:
+        who = f"pid {pid} (user {user}"
+        who += f", application {application!r}" if application else ""
+        who += f", from {client}" if client else ", over a local socket"
+        who += f"; {state}" + (f", transaction open {seconds:.1f} s" if seconds else "")
+        statement = query if len(query) <= 160 else query[:159] + "…"
+        who += f"; holds {modes}; last statement: {statement})"
+        found.append(who)
+    return (
+        f"{text}: held by {'; '.join(found)}. Commit or roll back that transaction "
+        "(often a shop transaction left open after put(connection=…)); "
+        "pg_terminate_backend(pid) ends a session that is stuck. If such waits are "
+        "expected, give Outbox(lock_timeout=…) more seconds"
+    )
+
+
+def same_database(shop: str, outbox: str) -> None:
+    """Refuse a shop connection to another database than the outbox's."""
+    if shop != outbox:
+        raise ConfigurationError(
+            f"outbox: the connection is open on database {shop!r}, not on the outbox's "
+            f"{outbox!r}: an order and its message commit together only in one database"
+        )
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL's statements and values, sans I/O: what the sync and async stores share."""
+
+    placeholder: ClassVar[str] = "%s"
+    lease_until_sql: ClassVar[str] = LEASE_UNTIL
+    lock_timeout: float
+
+    def to_db(self, instant: datetime) -> datetime:
+        """Aware datetimes go as ``timestamptz`` unchanged."""
+        return instant
+
+    def from_db(self, value: Any) -> datetime:
+        """``timestamptz`` comes back in the session's zone; normalise to UTC."""
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+
+    def claim_plan(
+        self,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+        max_bytes: int,
+        key: str | None = None,
+    ) -> Plan[list[OutboxEntry]]:
+        """Release lapsed leases and claim due rows, skipping rows others are locking."""
+        yield Step(RELEASE_EXPIRED, [now])
+        if key is None:
+            claimed = yield Step(CLAIM, [now, limit, owner, lease_seconds, now, max_bytes])
+        else:
+            claimed = yield Step(CLAIM_KEY, [key, now, owner, lease_seconds, now])
+        return sorted((self.entry(row) for row in claimed.rows), key=lambda e: (e.not_before, e.id))
+
+    def lock_report_plan(self, exc: Exception) -> Plan[str]:
+        """The text of :class:`LockTimeoutError` for ``exc``, naming who holds the locks."""
+        high, low = divmod(SCHEMA_LOCK, 1 << 32)
+        holders = yield Step(LOCK_HOLDERS, [high, low])
+        return lock_report(exc, self.lock_timeout, holders.rows)
+
+    def connect_options(self) -> str:
+        """The ``lock_timeout`` setting every connection makes, in milliseconds."""
+        return f"{max(round(self.lock_timeout * 1000), 1)}ms"
+
+
+class PostgresStore(PostgresDialect, Store):
     """An outbox in the PostgreSQL database at ``url`` (a libpq URL: ``postgresql://…``).
 
     Raises:
         ConfigurationError: When psycopg is not installed.
     """
 
-    placeholder: ClassVar[str] = "%s"
     schema_in_shop_transaction: ClassVar[bool] = False  # DDL here never waits for the shop
-
-    lease_until_sql: ClassVar[str] = LEASE_UNTIL
 
     def __init__(self, url: str, lock_timeout: float = 10.0) -> None:
         super().__init__()
@@ -237,8 +328,7 @@ class PostgresStore(Store):
         self._conn: psycopg.Connection[tuple[Any, ...]] = self._psycopg.connect(
             url, autocommit=True
         )
-        milliseconds = f"{max(round(lock_timeout * 1000), 1)}ms"
-        self._conn.execute("SELECT set_config('lock_timeout', %s, false)", [milliseconds])
+        self._conn.execute(SET_LOCK_TIMEOUT, [self.connect_options()])
 
     def clone(self) -> PostgresStore:
         """Another connection to the same database."""
@@ -260,36 +350,11 @@ class PostgresStore(Store):
 
     def _lock_report(self, exc: Exception) -> str:
         """What waited in vain, who holds locks on the outbox's tables now, and what to do."""
-        # The server's context line: "while inserting index tuple (0,2) in relation …".
-        lines = str(exc).strip().splitlines()
-        where = lines[-1].removeprefix("CONTEXT:").strip() if len(lines) > 1 else ""
-        text = (
-            f"outbox: waited {self.lock_timeout:g} s for a lock in PostgreSQL and gave up "
-            f"(lock_timeout{'; ' + where if where else ''})"
-        )
         try:
             with self._conn.cursor() as cursor:
-                high, low = divmod(SCHEMA_LOCK, 1 << 32)
-                holders = cursor.execute(LOCK_HOLDERS, [high, low]).fetchall()
+                return self.run(cursor, self.lock_report_plan(exc))
         except self._psycopg.Error:  # cannot even ask: say what we know
-            holders = []
-        if not holders:
-            return text + ": whoever held it has let go since; try again"
-        lines = []
-        for pid, user, application, client, state, seconds, query, modes in holders:
-            who = f"pid {pid} (user {user}"
-            who += f", application {application!r}" if application else ""
-            who += f", from {client}" if client else ", over a local socket"
-            who += f"; {state}" + (f", transaction open {seconds:.1f} s" if seconds else "")
-            statement = query if len(query) <= 160 else query[:159] + "…"
-            who += f"; holds {modes}; last statement: {statement})"
-            lines.append(who)
-        return (
-            f"{text}: held by {'; '.join(lines)}. Commit or roll back that transaction "
-            "(often a shop transaction left open after put(connection=…)); "
-            "pg_terminate_backend(pid) ends a session that is stuck. If such waits are "
-            "expected, give Outbox(lock_timeout=…) more seconds"
-        )
+            return lock_report(exc, self.lock_timeout, [])
 
     @contextlib.contextmanager
     def write(self) -> Iterator[psycopg.Cursor[tuple[Any, ...]]]:
@@ -310,12 +375,7 @@ class PostgresStore(Store):
                 f"outbox on PostgreSQL: connection must be a psycopg.Connection, "
                 f"not {type(connection).__name__}"
             )
-        if connection.info.dbname != self._conn.info.dbname:
-            raise ConfigurationError(
-                f"outbox: the connection is open on database {connection.info.dbname!r}, not on "
-                f"the outbox's {self._conn.info.dbname!r}: an order and its message commit "
-                "together only in one database"
-            )
+        same_database(connection.info.dbname, self._conn.info.dbname)
         from psycopg.rows import tuple_row
 
         cursor: psycopg.Cursor[tuple[Any, ...]] = connection.cursor(row_factory=tuple_row)
@@ -351,16 +411,97 @@ class PostgresStore(Store):
             cursor.execute(statement)
         self.insert_version(cursor)
 
-    def to_db(self, instant: datetime) -> datetime:
-        """Aware datetimes go as ``timestamptz`` unchanged."""
-        return instant
 
-    def from_db(self, value: Any) -> datetime:
-        """``timestamptz`` comes back in the session's zone; normalise to UTC."""
-        assert isinstance(value, datetime)
-        return value.astimezone(UTC)
+class AsyncPostgresStore(PostgresDialect):
+    """The outbox's PostgreSQL database through psycopg's :class:`~psycopg.AsyncConnection`.
 
-    def claim(
+    What :meth:`~relationclient.outbox.Outbox.aput` and
+    :meth:`~relationclient.outbox.Outbox.adispatch` use: the plans of
+    :class:`PostgresDialect` (the same :data:`~.store.Plan` objects the sync
+    :class:`PostgresStore` runs), executed with ``await`` on one connection of
+    its own, opened on first use. One operation at a time holds it (an
+    :class:`asyncio.Lock`), each one transaction, as the sync store's are.
+
+    Args:
+        url: The libpq URL.
+        lock_timeout: Seconds a statement waits for a lock.
+        ensure_schema: Creates or upgrades the tables through the outbox's sync
+            connection (rare, once: run in a worker thread, so that the DDL
+            and its upgrade steps are written once).
+    """
+
+    def __init__(self, url: str, lock_timeout: float, ensure_schema: Callable[[], object]) -> None:
+        self.url = url
+        self.lock_timeout = lock_timeout
+        self._psycopg = psycopg_module()
+        self._ensure_schema = ensure_schema
+        self._schema_ready = False
+        self._conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
+        self._lock = asyncio.Lock()
+
+    async def _connected(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
+        """The connection (held under ``self._lock``), opened again if it broke."""
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            conn = await self._psycopg.AsyncConnection.connect(self.url, autocommit=True)
+            await conn.execute(SET_LOCK_TIMEOUT, [self.connect_options()])
+            self._conn = conn
+        return self._conn
+
+    async def drive(self, cursor: Any, plan: Plan[T]) -> T:
+        """Execute ``plan``'s statements on an async ``cursor``; the plan's answer."""
+        try:
+            step = next(plan)
+            while True:
+                await cursor.execute(self.sql(step.statement), step.params)
+                rows = await cursor.fetchall() if cursor.description is not None else []
+                step = plan.send(Rows(rows, cursor.rowcount))
+        except StopIteration as done:
+            return cast(T, done.value)
+        finally:
+            plan.close()
+
+    async def run(self, plan: Plan[T]) -> T:
+        """``plan`` in one transaction of the store's connection."""
+        async with self._lock:
+            conn = await self._connected()
+            try:
+                async with conn.transaction():
+                    return await self.drive(conn.cursor(), plan)
+            except self._psycopg.errors.LockNotAvailable as exc:
+                try:
+                    text = await self.drive(conn.cursor(), self.lock_report_plan(exc))
+                except self._psycopg.Error:  # cannot even ask: say what we know
+                    text = lock_report(exc, self.lock_timeout, [])
+                raise LockTimeoutError(text) from exc
+
+    async def ensure_schema(self) -> None:
+        """Create or upgrade the tables (through the sync connection, in a thread), once."""
+        if not self._schema_ready:
+            await asyncio.to_thread(self._ensure_schema)
+            self._schema_ready = True
+
+    async def insert(
+        self, new: NewEntry, connection: object | None = None
+    ) -> tuple[OutboxEntry, bool]:
+        """Store ``new`` (:meth:`~.store.Dialect.insert_plan`).
+
+        With ``connection`` (a :class:`psycopg.AsyncConnection`), in the shop's transaction.
+        """
+        if connection is None:
+            return await self.run(self.insert_plan(new))
+        if not isinstance(connection, self._psycopg.AsyncConnection):
+            raise ConfigurationError(
+                "outbox on PostgreSQL: aput(connection=…) takes a psycopg.AsyncConnection, "
+                f"not {type(connection).__name__}"
+            )
+        async with self._lock:
+            own = await self._connected()
+            same_database(connection.info.dbname, own.info.dbname)
+        from psycopg.rows import tuple_row
+
+        return await self.drive(connection.cursor(row_factory=tuple_row), self.insert_plan(new))
+
+    async def claim(
         self,
         owner: str,
         now: datetime,
@@ -369,13 +510,29 @@ class PostgresStore(Store):
         max_bytes: int,
         key: str | None = None,
     ) -> list[OutboxEntry]:
-        """Release lapsed leases and claim due rows, skipping rows others are locking."""
-        with self.write() as cursor:
-            cursor.execute(RELEASE_EXPIRED, [now])
-            if key is None:
-                params = [now, limit, owner, lease_seconds, now, max_bytes]
-                rows = cursor.execute(CLAIM, params).fetchall()
-            else:
-                params = [key, now, owner, lease_seconds, now]
-                rows = cursor.execute(CLAIM_KEY, params).fetchall()
-        return sorted((self.entry(row) for row in rows), key=lambda e: (e.not_before, e.id))
+        """Claim due entries (:meth:`PostgresDialect.claim_plan`)."""
+        return await self.run(self.claim_plan(owner, now, lease_seconds, limit, max_bytes, key))
+
+    async def suppressions_for(self, entries: Sequence[OutboxEntry]) -> list[Suppression]:
+        """The list's lines about the recipients of ``entries``."""
+        return await self.run(self.suppressions_plan(entries))
+
+    async def renew(self, held: Sequence[tuple[int, int]], lease_seconds: float) -> set[int]:
+        """Push leases on (``lease_seconds=0``: end them now); the ids still held."""
+        return await self.run(self.renew_plan(held, lease_seconds))
+
+    async def record(self, now: datetime, outcomes: Sequence[Outcome]) -> set[int]:
+        """Record how claimed entries ended; the ids recorded."""
+        return await self.run(self.record_plan(now, outcomes))
+
+    async def aclose(self) -> None:
+        """Close the connection; the next operation opens another."""
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    def abandon(self) -> None:
+        """Close the connection without awaiting: its event loop has ended."""
+        if self._conn is not None:
+            self._conn.pgconn.finish()
+            self._conn = None

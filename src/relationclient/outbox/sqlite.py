@@ -37,6 +37,8 @@ from .store import (
     TABLE,
     VERSION_TABLE,
     LockTimeoutError,
+    Plan,
+    Step,
     Store,
 )
 
@@ -368,7 +370,7 @@ class SQLiteStore(Store):
         """From epoch seconds to an aware UTC datetime."""
         return datetime.fromtimestamp(float(value), UTC)
 
-    def claim(
+    def claim_plan(
         self,
         owner: str,
         now: datetime,
@@ -376,14 +378,12 @@ class SQLiteStore(Store):
         limit: int,
         max_bytes: int,
         key: str | None = None,
-    ) -> list[OutboxEntry]:
-        """Release lapsed leases and claim, under SQLite's one write lock."""
+    ) -> Plan[list[OutboxEntry]]:
+        """Release lapsed leases and claim (run under SQLite's one write lock)."""
         at = self.to_db(now)
-        with self.write() as cursor:
-            cursor.execute(RELEASE_EXPIRED, [at])
-            if key is None:
-                params = [at, limit, owner, lease_seconds, at, max_bytes]
-                rows = cursor.execute(CLAIM, params).fetchall()
-            else:
-                rows = cursor.execute(CLAIM_KEY, [owner, lease_seconds, at, key, at]).fetchall()
-        return sorted((self.entry(row) for row in rows), key=lambda e: (e.not_before, e.id))
+        yield Step(RELEASE_EXPIRED, [at])
+        if key is None:
+            claimed = yield Step(CLAIM, [at, limit, owner, lease_seconds, at, max_bytes])
+        else:
+            claimed = yield Step(CLAIM_KEY, [owner, lease_seconds, at, key, at])
+        return sorted((self.entry(row) for row in claimed.rows), key=lambda e: (e.not_before, e.id))

@@ -8,6 +8,13 @@ that SQLite and PostgreSQL spell alike lives here; :mod:`.sqlite` and
 store instants, what time the database says it is, and how to claim rows
 without two dispatchers taking the same.
 
+The operations the asyncio path shares with the sync one — insert, claim,
+renew, record, and the suppression lines a claim consults — are written once,
+sans I/O, as :data:`Plan` generators of a :class:`Dialect`: each yields its
+statements and reads the rows it is sent back. :meth:`Store.run` executes a
+plan on a DB-API cursor; :class:`~.postgres.AsyncPostgresStore` executes the
+same plan on psycopg's async cursor.
+
 Two clocks, on purpose. Leases are measured by the **database's** clock
 (:attr:`Store.now_sql`): the claim writes ``lease_until`` as the database's
 now plus the lease, a renewal pushes it on the same way, and a lease has
@@ -33,10 +40,10 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol, TypeAlias, TypeVar, cast
 
 from ..errors import ConfigurationError, LockTimeoutError
 from ..events.event import Event
@@ -49,9 +56,13 @@ __all__ = [
     "SUPPRESSIONS_TABLE",
     "TABLE",
     "Cursor",
+    "Dialect",
     "LockTimeoutError",
     "NewEntry",
     "Outcome",
+    "Plan",
+    "Rows",
+    "Step",
     "Store",
     "lapsed",
     "store_opener",
@@ -230,19 +241,219 @@ class Outcome:
     provider_message_id: str | None = None
 
 
-class Store(ABC):
-    """One connection to an outbox database; every method is one committed transaction.
+T = TypeVar("T")
 
-    Subclasses provide the connection, transactions, the conversion of
-    instants, the database's clock, the schema's DDL and the claim; the rest is
-    shared SQL written with ``?`` placeholders (a subclass may rewrite them,
-    see :meth:`sql`).
+
+@dataclass(frozen=True)
+class Step:
+    """One statement of a plan (``?`` placeholders) and its parameters."""
+
+    statement: str
+    params: Sequence[Any] = ()
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What a statement gave back: its rows (none for a plain write) and the rows it changed."""
+
+    rows: list[Any]
+    rowcount: int
+
+
+Plan: TypeAlias = Generator[Step, Rows, T]
+"""One transaction's worth of work, without I/O: it yields the statements to run,
+receives each one's :class:`Rows`, and returns its answer. A sync :class:`Store`
+runs it on a DB-API cursor (:meth:`Store.run`); the asyncio path runs the very
+same plan on psycopg's async cursor (:class:`~.postgres.AsyncPostgresStore`)."""
+
+
+class Dialect(ABC):
+    """What one database's SQL says and how its rows read back — sans I/O.
+
+    The operations whose statements both the sync and the asyncio paths run
+    (insert, claim, renew, record, the suppression lines of a claim) are plans
+    here (:data:`Plan`): the statements and what is made of their rows live
+    once, whoever executes them.
     """
 
     #: The placeholder style of the driver: ``"?"`` (sqlite3) or ``"%s"`` (psycopg).
     placeholder: ClassVar[str] = "?"
     #: SQL for "the database's now plus ``?`` seconds", as the dialect stores instants.
     lease_until_sql: ClassVar[str]
+
+    @abstractmethod
+    def to_db(self, instant: datetime) -> Any:
+        """An aware datetime as the database stores it."""
+
+    @abstractmethod
+    def from_db(self, value: Any) -> datetime:
+        """A stored instant as an aware UTC datetime."""
+
+    @abstractmethod
+    def claim_plan(
+        self,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+        max_bytes: int,
+        key: str | None = None,
+    ) -> Plan[list[OutboxEntry]]:
+        """Return lapsed leases to the queue, then claim due entries.
+
+        Due means ``queued`` with ``not_before`` at or before ``now`` (the
+        outbox's clock). Claimed entries become ``sending`` under ``owner`` for
+        ``lease_seconds`` of the database's clock, with a new ``lease_token``,
+        and count one more attempt: at most ``limit`` of them, in due order,
+        and no more than ``max_bytes`` of stored message in all — but always
+        the first due one, however large. No two calls, in any process, may
+        claim the same entry while its lease holds. With ``key``, only the
+        entry stored under that idempotency key is claimed, if it is due.
+        """
+
+    def sql(self, statement: str) -> str:
+        """``statement`` in the driver's placeholder style."""
+        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+
+    def entry(self, row: Sequence[Any]) -> OutboxEntry:
+        """An :class:`OutboxEntry` from a row of :data:`COLUMNS`."""
+        (id_, key, channel, kind, recipient, state, attempts, not_before, lease_until) = row[:9]
+        last_error, receipt, created_at, updated_at, message = row[9:14]
+        lease_token, size, pinned_to, shop_id, provider_message_id = row[14:]
+        return OutboxEntry(
+            id=int(id_),
+            idempotency_key=key,
+            channel=channel,
+            kind=kind,
+            recipient=recipient,
+            state=state,
+            attempts=int(attempts),
+            not_before=self.from_db(not_before),
+            lease_until=None if lease_until is None else self.from_db(lease_until),
+            last_error=last_error,
+            receipt=receipt_from_json(receipt, key, recipient),
+            created_at=self.from_db(created_at),
+            updated_at=self.from_db(updated_at),
+            message_json=message,
+            lease_token=int(lease_token),
+            size=int(size),
+            pinned_to=pinned_to,
+            shop_id=shop_id or None,
+            provider_message_id=provider_message_id,
+        )
+
+    def suppression(self, row: Sequence[Any]) -> Suppression:
+        """A :class:`Suppression` from a row of :data:`SUPPRESSION_COLUMNS`."""
+        shop_id, channel, recipient, scope, reason, description, provider, created_at = row
+        return Suppression(
+            shop_id=shop_id or None,
+            channel=channel,
+            recipient=recipient,
+            scope=scope,
+            reason=reason,
+            description=description,
+            provider=provider,
+            created_at=self.from_db(created_at),
+        )
+
+    # -- plans -----------------------------------------------------------------------------
+    def insert_plan(self, new: NewEntry) -> Plan[tuple[OutboxEntry, bool]]:
+        """Store ``new`` unless its key is stored already; the entry, and whether it is new.
+
+        A recipient on the shop's suppression list (for this channel, and this
+        purpose) makes the entry ``suppressed`` at once, with the reason, in
+        the same transaction.
+        """
+        recipient = normal_recipient(new.channel, new.recipient)
+        found = yield Step(STOPPING, [new.shop_id or "", new.channel, recipient, new.purpose])
+        stop = self.suppression(found.rows[0]) if found.rows else None
+        params = [
+            new.idempotency_key,
+            new.channel,
+            new.kind,
+            new.recipient,
+            "queued" if stop is None else "suppressed",
+            self.to_db(new.not_before),
+            new.message_json,
+            new.size,
+            self.to_db(new.created_at),
+            self.to_db(new.created_at),
+            None if stop is None else stop.explain(),
+            new.shop_id or "",
+            new.sender,
+        ]
+        # ON CONFLICT waits for a concurrent insert of the same key to commit or
+        # roll back; the SELECT after it then sees the winner's row.
+        for _ in range(3):
+            inserted = yield Step(INSERT, params)
+            if inserted.rows:
+                return self.entry(inserted.rows[0]), True
+            stored = yield Step(BY_KEY, [params[0]])
+            if stored.rows:
+                return self.entry(stored.rows[0]), False
+        raise RuntimeError(  # pragma: no cover - needs an insert rolled back three times running
+            f"outbox: key {params[0]} neither inserted nor found"
+        )
+
+    def renew_plan(self, held: Sequence[tuple[int, int]], lease_seconds: float) -> Plan[set[int]]:
+        """Push the leases of ``held`` (entry id, lease token) on; the ids still held.
+
+        An entry missing from the answer was claimed by another dispatcher
+        since (or lapsed and went back to the queue): it is no longer ours.
+        ``lease_seconds=0`` ends the leases now: the next claim returns the
+        entries to the queue as it does those of a dispatcher that died.
+        """
+        statement = RENEW.format(lease_until=self.lease_until_sql)
+        renewed = set()
+        for entry_id, token in held:
+            if (yield Step(statement, [lease_seconds, entry_id, token])).rowcount:
+                renewed.add(entry_id)
+        return renewed
+
+    def record_plan(self, now: datetime, outcomes: Sequence[Outcome]) -> Plan[set[int]]:
+        """Record how claimed entries ended; the ids recorded.
+
+        Each outcome is written only while its entry still bears the claim's
+        lease token (fencing): an entry another dispatcher claimed since keeps
+        that dispatcher's work, and is left out of the answer.
+        """
+        at = self.to_db(now)
+        recorded = set()
+        for o in outcomes:
+            if o.state == "sent":
+                statement = RECORD_SENT
+                params = [o.receipt_json, o.provider_message_id, at, o.entry_id, o.lease_token]
+            else:
+                statement = RECORD_OTHER
+                not_before = None if o.not_before is None else self.to_db(o.not_before)
+                params = [o.state, not_before, o.last_error, o.refund, o.pinned_to, at]
+                params += [o.entry_id, o.lease_token]
+            if (yield Step(statement, params)).rowcount:
+                recorded.add(o.entry_id)
+        return recorded
+
+    def suppressions_plan(self, entries: Sequence[OutboxEntry]) -> Plan[list[Suppression]]:
+        """Every line of the list about the recipients of ``entries`` (one query)."""
+        recipients = sorted({normal_recipient(e.channel, e.recipient) for e in entries})
+        if not recipients:
+            return []
+        marks = ", ".join("?" for _ in recipients)
+        statement = (
+            f"SELECT {SUPPRESSION_COLUMNS} FROM {SUPPRESSIONS_TABLE} WHERE recipient IN ({marks})"
+        )
+        found = yield Step(statement, recipients)
+        return [self.suppression(row) for row in found.rows]
+
+
+class Store(Dialect):
+    """One connection to an outbox database; every method is one committed transaction.
+
+    Subclasses provide the connection, transactions and the schema's DDL (and,
+    through their :class:`Dialect`, instants, the database's clock and the
+    claim). The statements and what is made of their rows are the dialect's
+    plans, which :meth:`run` executes on a cursor of this connection.
+    """
+
     #: One writer at a time (SQLite): an open shop transaction blocks every other.
     single_writer: ClassVar[bool] = False
     #: Whether tables missing at a joined ``put`` are created in the shop's transaction.
@@ -284,72 +495,24 @@ class Store(ABC):
         another process does the same at the same moment.
         """
 
-    @abstractmethod
-    def to_db(self, instant: datetime) -> Any:
-        """An aware datetime as the database stores it."""
-
-    @abstractmethod
-    def from_db(self, value: Any) -> datetime:
-        """A stored instant as an aware UTC datetime."""
-
-    @abstractmethod
-    def claim(
-        self,
-        owner: str,
-        now: datetime,
-        lease_seconds: float,
-        limit: int,
-        max_bytes: int,
-        key: str | None = None,
-    ) -> list[OutboxEntry]:
-        """Return lapsed leases to the queue, then claim due entries.
-
-        Due means ``queued`` with ``not_before`` at or before ``now`` (the
-        outbox's clock). Claimed entries become ``sending`` under ``owner`` for
-        ``lease_seconds`` of the database's clock, with a new ``lease_token``,
-        and count one more attempt: at most ``limit`` of them, in due order,
-        and no more than ``max_bytes`` of stored message in all — but always
-        the first due one, however large. No two calls, in any process, may
-        claim the same entry while its lease holds. With ``key``, only the
-        entry stored under that idempotency key is claimed, if it is due.
-        """
-
     # -- shared ------------------------------------------------------------------------
-    def sql(self, statement: str) -> str:
-        """``statement`` in the driver's placeholder style."""
-        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+    def run(self, cursor: Any, plan: Plan[T]) -> T:
+        """Execute ``plan``'s statements on ``cursor``, feeding each its rows; the plan's answer."""
+        try:
+            step = next(plan)
+            while True:
+                cursor.execute(self.sql(step.statement), step.params)
+                rows = cursor.fetchall() if cursor.description is not None else []
+                step = plan.send(Rows(rows, cursor.rowcount))
+        except StopIteration as done:
+            return cast(T, done.value)
+        finally:
+            plan.close()
 
     def execute(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> Cursor:
         """Run one statement; the cursor, for its rows and rowcount."""
         cursor.execute(self.sql(statement), params)
         return cast(Cursor, cursor)
-
-    def entry(self, row: Sequence[Any]) -> OutboxEntry:
-        """An :class:`OutboxEntry` from a row of :data:`COLUMNS`."""
-        (id_, key, channel, kind, recipient, state, attempts, not_before, lease_until) = row[:9]
-        last_error, receipt, created_at, updated_at, message = row[9:14]
-        lease_token, size, pinned_to, shop_id, provider_message_id = row[14:]
-        return OutboxEntry(
-            id=int(id_),
-            idempotency_key=key,
-            channel=channel,
-            kind=kind,
-            recipient=recipient,
-            state=state,
-            attempts=int(attempts),
-            not_before=self.from_db(not_before),
-            lease_until=None if lease_until is None else self.from_db(lease_until),
-            last_error=last_error,
-            receipt=receipt_from_json(receipt, key, recipient),
-            created_at=self.from_db(created_at),
-            updated_at=self.from_db(updated_at),
-            message_json=message,
-            lease_token=int(lease_token),
-            size=int(size),
-            pinned_to=pinned_to,
-            shop_id=shop_id or None,
-            provider_message_id=provider_message_id,
-        )
 
     def ensure_schema(self, connection: object | None = None, *, create: bool = True) -> bool:
         """Make sure the tables exist at this version; whether they do.
@@ -400,46 +563,14 @@ class Store(ABC):
         self.execute(cursor, f"INSERT INTO {VERSION_TABLE} (version) VALUES (?)", [SCHEMA_VERSION])
 
     def insert(self, new: NewEntry, connection: object | None = None) -> tuple[OutboxEntry, bool]:
-        """Store ``new`` unless its key is stored already; the entry, and whether it is new.
+        """Store ``new`` unless its key is stored already (:meth:`insert_plan`), in one transaction.
 
-        A recipient on the shop's suppression list (for this channel, and this
-        purpose) makes the entry ``suppressed`` at once, with the reason, in
-        the same transaction.
+        With ``connection``, in the shop's transaction on its connection.
         """
         if connection is not None:
-            return self._insert(self.shop_cursor(connection), new)
+            return self.run(self.shop_cursor(connection), self.insert_plan(new))
         with self.write() as cursor:
-            return self._insert(cursor, new)
-
-    def _insert(self, cursor: Any, new: NewEntry) -> tuple[OutboxEntry, bool]:
-        stop = self._stopping(cursor, new.shop_id, new.channel, new.recipient, new.purpose)
-        params = [
-            new.idempotency_key,
-            new.channel,
-            new.kind,
-            new.recipient,
-            "queued" if stop is None else "suppressed",
-            self.to_db(new.not_before),
-            new.message_json,
-            new.size,
-            self.to_db(new.created_at),
-            self.to_db(new.created_at),
-            None if stop is None else stop.explain(),
-            new.shop_id or "",
-            new.sender,
-        ]
-        # ON CONFLICT waits for a concurrent insert of the same key to commit or
-        # roll back; the SELECT after it then sees the winner's row.
-        for _ in range(3):
-            rows = self.execute(cursor, INSERT, params).fetchall()
-            if rows:
-                return self.entry(rows[0]), True
-            rows = self.execute(cursor, BY_KEY, [params[0]]).fetchall()
-            if rows:
-                return self.entry(rows[0]), False
-        raise RuntimeError(  # pragma: no cover - needs an insert rolled back three times running
-            f"outbox: key {params[0]} neither inserted nor found"
-        )
+            return self.run(cursor, self.insert_plan(new))
 
     def get(self, key: str) -> OutboxEntry | None:
         """The entry stored under ``key``, if any."""
@@ -448,41 +579,28 @@ class Store(ABC):
         return self.entry(rows[0]) if rows else None
 
     def renew(self, held: Sequence[tuple[int, int]], lease_seconds: float) -> set[int]:
-        """Push the leases of ``held`` (entry id, lease token) on; the ids still held.
-
-        An entry missing from the answer was claimed by another dispatcher
-        since (or lapsed and went back to the queue): it is no longer ours.
-        """
-        statement = RENEW.format(lease_until=self.lease_until_sql)
-        renewed = set()
+        """Push the leases of ``held`` on, in one transaction (:meth:`renew_plan`)."""
         with self.write() as cursor:
-            for entry_id, token in held:
-                if self.execute(cursor, statement, [lease_seconds, entry_id, token]).rowcount:
-                    renewed.add(entry_id)
-        return renewed
+            return self.run(cursor, self.renew_plan(held, lease_seconds))
 
     def record(self, now: datetime, outcomes: Sequence[Outcome]) -> set[int]:
-        """Record how claimed entries ended, all in one transaction; the ids recorded.
-
-        Each outcome is written only while its entry still bears the claim's
-        lease token (fencing): an entry another dispatcher claimed since keeps
-        that dispatcher's work, and is left out of the answer.
-        """
-        at = self.to_db(now)
-        recorded = set()
+        """Record how claimed entries ended, in one transaction (:meth:`record_plan`)."""
         with self.write() as cursor:
-            for o in outcomes:
-                if o.state == "sent":
-                    statement = RECORD_SENT
-                    params = [o.receipt_json, o.provider_message_id, at, o.entry_id, o.lease_token]
-                else:
-                    statement = RECORD_OTHER
-                    not_before = None if o.not_before is None else self.to_db(o.not_before)
-                    params = [o.state, not_before, o.last_error, o.refund, o.pinned_to, at]
-                    params += [o.entry_id, o.lease_token]
-                if self.execute(cursor, statement, params).rowcount:
-                    recorded.add(o.entry_id)
-        return recorded
+            return self.run(cursor, self.record_plan(now, outcomes))
+
+    def claim(
+        self,
+        owner: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+        max_bytes: int,
+        key: str | None = None,
+    ) -> list[OutboxEntry]:
+        """Claim due entries, in one transaction (:meth:`claim_plan`)."""
+        with self.write() as cursor:
+            plan = self.claim_plan(owner, now, lease_seconds, limit, max_bytes, key)
+            return self.run(cursor, plan)
 
     def counts(self) -> dict[State, int]:
         """The number of entries in each state, every state present."""
@@ -511,40 +629,10 @@ class Store(ABC):
             return self.execute(cursor, PURGE_SENT, [self.to_db(before)]).rowcount
 
     # -- suppressions ----------------------------------------------------------------------
-    def suppression(self, row: Sequence[Any]) -> Suppression:
-        """A :class:`Suppression` from a row of :data:`SUPPRESSION_COLUMNS`."""
-        shop_id, channel, recipient, scope, reason, description, provider, created_at = row
-        return Suppression(
-            shop_id=shop_id or None,
-            channel=channel,
-            recipient=recipient,
-            scope=scope,
-            reason=reason,
-            description=description,
-            provider=provider,
-            created_at=self.from_db(created_at),
-        )
-
-    def _stopping(
-        self, cursor: Any, shop_id: str | None, channel: str, recipient: str, purpose: str
-    ) -> Suppression | None:
-        """The line of the list that stops such a message, if any (in the caller's transaction)."""
-        params = [shop_id or "", channel, normal_recipient(channel, recipient), purpose]
-        rows = self.execute(cursor, STOPPING, params).fetchall()
-        return self.suppression(rows[0]) if rows else None
-
     def suppressions_for(self, entries: Sequence[OutboxEntry]) -> list[Suppression]:
-        """Every line of the list about the recipients of ``entries`` (one query)."""
-        recipients = sorted({normal_recipient(e.channel, e.recipient) for e in entries})
-        if not recipients:
-            return []
-        marks = ", ".join("?" for _ in recipients)
-        statement = (
-            f"SELECT {SUPPRESSION_COLUMNS} FROM {SUPPRESSIONS_TABLE} WHERE recipient IN ({marks})"
-        )
+        """The list's lines about the recipients of ``entries`` (:meth:`suppressions_plan`)."""
         with self.read() as cursor:
-            rows = self.execute(cursor, statement, recipients).fetchall()
-        return [self.suppression(row) for row in rows]
+            return self.run(cursor, self.suppressions_plan(entries))
 
     def suppress(self, line: Suppression) -> tuple[Suppression, bool]:
         """Add ``line`` unless the shop has it already; the line stored, and whether it is new."""
