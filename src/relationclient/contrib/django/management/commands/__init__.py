@@ -1,0 +1,1 @@
+"""``relationclient_dispatch``."""
