@@ -1,0 +1,181 @@
+"""Django's own mail through relationclient's EmailBackend: stored in the outbox as Django built it.
+
+Text-only mails stay text-only, cc, bcc, reply-to, extra headers, HTML
+alternatives and attachments are kept; the outbox's dispatch then sends them
+through DjangoTransport — to Anymail's test ESP and, through Django's SMTP
+backend, to a real SMTP server on loopback — and what arrives is parsed back
+with the standard library.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from email.message import EmailMessage as ParsedMessage
+from email.parser import BytesParser
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.mail import EmailMessage, send_mail
+from pydantic import ValidationError
+
+from relationclient.contrib.django import get_outbox, get_transport, mail_message
+from relationclient.contrib.django.transport import DjangoTransport
+from relationclient.errors import ConfigurationError
+from relationclient.messages import MailMessage
+
+from ...transports.smtp_server import SMTPServer
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8
+
+
+def notice() -> EmailMessage:
+    """What a shop's code builds: text only, cc, bcc, reply-to, a header, two attachments."""
+    message = EmailMessage(
+        subject="Réclamation n° 2026-0457 — pièce jointe",
+        body="Bonjour,\n\nVoici la facture demandée.\n\n-- \nMaison Lumière\n",
+        from_email="Service client <service@maison-lumiere.fr>",
+        to=["Camille Dupont <camille.dupont@example.fr>"],
+        cc=["compta@maison-lumiere.fr"],
+        bcc=["archives@maison-lumiere.fr"],
+        reply_to=["sav@maison-lumiere.fr"],
+        headers={"X-Ticket": "2026-0457"},
+    )
+    message.attach("facture.pdf", PDF, "application/pdf")
+    message.attach("note.txt", "Livrée le 10 mars.\n", "text/plain")
+    return message
+
+
+def parse(data: bytes) -> ParsedMessage:
+    parsed = BytesParser(policy=email.policy.default).parsebytes(data)
+    assert isinstance(parsed, ParsedMessage)
+    return parsed
+
+
+def assert_same_mail(parsed: ParsedMessage, sent: EmailMessage) -> None:
+    """``parsed`` says what Django's ``sent`` said: headers, body, attachments; no Bcc."""
+    # Django's own writer (its SMTP backend's) folds a long encoded subject after the colon,
+    # which reads back with a leading space; ours does not.
+    assert parsed["Subject"].lstrip() == sent.subject
+    assert parsed["Message-ID"] == sent.extra_headers["Message-ID"]
+    assert parsed["X-Ticket"] == sent.extra_headers["X-Ticket"]
+    assert "Bcc" not in parsed
+    for header, values in (("From", [sent.from_email]), ("To", sent.to), ("Cc", sent.cc)):
+        expected = [
+            a.addr_spec
+            for a in parse(f"{header}: {', '.join(values)}\n\n".encode())[header].addresses
+        ]
+        assert [a.addr_spec for a in parsed[header].addresses] == expected
+    assert [a.addr_spec for a in parsed["Reply-To"].addresses] == sent.reply_to
+    body = parsed.get_body(("plain",))
+    assert body is not None
+    assert body.get_content().replace("\r\n", "\n") == sent.body
+    assert parsed.get_body(("html",)) is None  # text only: no HTML part was invented
+    attachments = {part.get_filename(): part for part in parsed.iter_attachments()}
+    assert attachments["facture.pdf"].get_content() == PDF
+    assert attachments["facture.pdf"].get_content_type() == "application/pdf"
+    assert attachments["note.txt"].get_content_type() == "text/plain"
+
+
+def test_a_django_mail_is_stored_in_its_own_shape(shop_settings: Any) -> None:
+    sent = notice()
+    assert sent.send() == 1
+    message_id = sent.extra_headers["Message-ID"]  # set by the backend, written back
+    stored = mail_message(sent)  # the same message again: same Message-ID, same key
+    entry = get_outbox().get(stored.idempotency_key)
+    assert entry is not None
+    assert (entry.channel, entry.kind, entry.state) == ("email", "django_mail", "queued")
+    assert entry.recipient == "camille.dupont@example.fr"
+    kept = entry.message
+    assert isinstance(kept, MailMessage)
+    assert kept.message_id == message_id
+    assert kept.recipients == (
+        "camille.dupont@example.fr",
+        "compta@maison-lumiere.fr",
+        "archives@maison-lumiere.fr",
+    )
+    assert (kept.body, kept.body_subtype, kept.alternatives) == (sent.body, "plain", ())
+    assert [a.filename for a in kept.attachments] == ["facture.pdf", "note.txt"]
+    assert_same_mail(parse(kept.as_bytes()), sent)
+
+
+def test_the_same_mail_sent_twice_is_stored_once(shop_settings: Any) -> None:
+    sent = notice()
+    sent.send()
+    sent.send()  # a retried job: same Message-ID
+    assert get_outbox().counts()["queued"] == 1
+
+
+def test_send_mail_with_an_html_alternative_is_dispatched_to_the_esp(shop_settings: Any) -> None:
+    html = "<p>Lien : <a href='https://www.maison-lumiere.fr/reset/abc'>ici</a></p>"
+    text = "Lien : https://www.maison-lumiere.fr/reset/abc\n"
+    assert send_mail("Mot de passe", text, None, ["camille.dupont@example.fr"], html_message=html)
+    report = get_outbox().dispatch(get_transport())
+    assert (report.sent, report.dead) == (1, 0)
+    [delivered] = mail.outbox  # Anymail's test ESP, through RELATIONCLIENT["EMAIL_BACKEND"]
+    params = delivered.anymail_test_params
+    assert (params["text_body"], params["html_body"]) == (text, html)
+    assert params["from"].addr_spec == "boutique@maison-lumiere.fr"  # DEFAULT_FROM_EMAIL
+
+
+def test_cc_bcc_and_attachments_reach_the_esp(shop_settings: Any) -> None:
+    sent = notice()
+    sent.send()
+    assert get_outbox().dispatch(get_transport()).sent == 1
+    [delivered] = mail.outbox
+    params = delivered.anymail_test_params
+    assert [a.addr_spec for a in params["cc"]] == ["compta@maison-lumiere.fr"]
+    assert [a.addr_spec for a in params["bcc"]] == ["archives@maison-lumiere.fr"]
+    assert "html_body" not in params  # text only
+    assert params["extra_headers"]["Message-ID"] == sent.extra_headers["Message-ID"]
+    assert [(a.name, a.content) for a in params["attachments"]] == [
+        ("facture.pdf", PDF),
+        ("note.txt", "Livrée le 10 mars.\n"),
+    ]
+
+
+def test_dispatched_through_django_smtp_to_a_real_server(
+    shop_settings: Any, start_smtp_server: Any
+) -> None:
+    server: SMTPServer = start_smtp_server()
+    sent = notice()
+    sent.send()
+    smtp = DjangoTransport(
+        "django.core.mail.backends.smtp.EmailBackend", host="127.0.0.1", port=server.port
+    )
+    with smtp:
+        assert get_outbox().dispatch(smtp).sent == 1
+    [received] = server.received
+    assert received.rcpt_tos == [
+        "camille.dupont@example.fr",
+        "compta@maison-lumiere.fr",
+        "archives@maison-lumiere.fr",
+    ]
+    assert_same_mail(parse(received.data), sent)
+
+
+def test_fail_silently_skips_what_cannot_be_stored(shop_settings: Any) -> None:
+    def bad() -> EmailMessage:
+        message = notice()
+        message.extra_headers["Bcc"] = "leak@example.com"  # would reveal the bcc: refused
+        return message
+
+    with pytest.raises(ValidationError, match="Bcc"):
+        bad().send()
+    assert bad().send(fail_silently=True) == 0
+    assert get_outbox().counts()["queued"] == 0
+
+
+def test_fail_silently_without_an_outbox(shop_settings: Any) -> None:
+    shop_settings.RELATIONCLIENT = {**shop_settings.RELATIONCLIENT, "OUTBOX": None}
+    assert notice().send(fail_silently=True) == 0
+    with pytest.raises(ConfigurationError, match=r'RELATIONCLIENT\["OUTBOX"\]'):
+        notice().send()
+
+
+def test_several_messages_one_put_each(shop_settings: Any) -> None:
+    messages = [notice(), notice(), notice()]
+    with mail.get_connection() as connection:
+        assert connection.send_messages(messages) == 3
+    assert get_outbox().counts()["queued"] == 3
+    assert len({m.extra_headers["Message-ID"] for m in messages}) == 3
