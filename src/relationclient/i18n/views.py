@@ -81,7 +81,8 @@ class OrderView:
     def __init__(self, order: Order, fmt: Formatter) -> None:
         self.order = order
         self.fmt = fmt
-        self.number = order.number
+        #: The order number, kept whole in right-to-left text (:meth:`Formatter.ltr`).
+        self.number = fmt.ltr(order.number)
         self.tracking_url = order.tracking_url
         self.payment_method = order.payment_method
         self.prices_include_tax = order.prices_include_tax
@@ -159,7 +160,8 @@ class ShipmentView:
         self.shipment = shipment
         self.order = order
         self.carrier = shipment.carrier_name
-        self.tracking_number = shipment.tracking_number
+        #: The tracking number, kept whole in right-to-left text.
+        self.tracking_number = order.fmt.ltr(shipment.tracking_number)
         self.tracking_url = shipment.tracking_url
 
     @cached_property
@@ -302,7 +304,8 @@ class InquiryView:
 
     def __init__(self, inquiry: Inquiry, due: AnswerDue, fmt: Formatter) -> None:
         self.inquiry = inquiry
-        self.reference = inquiry.id
+        #: The inquiry's id, kept whole in right-to-left text.
+        self.reference = fmt.ltr(inquiry.id)
         self.subject = inquiry.subject
         self.excerpt = excerpt(inquiry.body)
         self.received = fmt.datetime(inquiry.received_at)

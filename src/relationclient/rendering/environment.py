@@ -30,6 +30,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from ..errors import RenderError
+from ..i18n.isolation import Isolated, isolate, plain
 from .inline import inline_template
 from .sandbox import MerchantSandbox, SandboxLimits
 from .text import blocks
@@ -39,6 +40,7 @@ __all__ = [
     "Fragments",
     "SandboxFragments",
     "build_environment",
+    "ltr_filter",
     "packaged_template_names",
     "render_errors",
 ]
@@ -188,6 +190,22 @@ def quoted(text: str) -> str:
     return "\n".join(f"> {line}".rstrip() for line in text.strip().split("\n"))
 
 
+def ltr_filter(rtl: bool) -> Callable[..., Isolated]:
+    """Jinja filter ``value|ltr``: a shop's own code or number kept whole in running text.
+
+    ``{{ _("Your voucher %(code)s", code=voucher|ltr) }}`` prints the value in
+    a ``dir="ltr"`` span in HTML, between U+2066 and U+2069 in a right-to-left
+    text part or SMS, as the packaged templates print order numbers;
+    ``|ltr(nowrap=false)`` lets it wrap (a long address). ``rtl`` is the
+    environment's language direction.
+    """
+
+    def ltr(value: Any, nowrap: bool = True) -> Isolated:
+        return isolate(value, rtl=rtl, nowrap=nowrap)
+
+    return ltr
+
+
 def build_environment(
     translations: NullTranslations,
     template_dirs: Sequence[str | Path] = (),
@@ -196,6 +214,7 @@ def build_environment(
     style_context: Mapping[str, Any] | None = None,
     colon: str = ":",
     comma: str = ", ",
+    rtl: bool = False,
     limits: SandboxLimits | None = None,
 ) -> jinja2.Environment:
     """An environment for one catalog language; sandboxed when ``merchant_templates`` are given.
@@ -204,8 +223,10 @@ def build_environment(
     CSS-inlined once as they load (see :func:`inline_template`); without it,
     they render as written and the caller inlines each message. ``colon`` is
     what the language sets before the colon of ``Label : value``, ``comma``
-    its list comma. ``limits``
-    are the merchant sandbox's (see :class:`SandboxLimits`).
+    its list comma. ``rtl`` is the language's direction, for the ``ltr``
+    filter (see :func:`ltr_filter`); ``plain`` gives a value bare, for
+    attributes and URLs. ``limits`` are the merchant sandbox's (see
+    :class:`SandboxLimits`).
     """
     packaged = jinja2.FileSystemLoader(PACKAGED_TEMPLATES)
     loaders: list[jinja2.BaseLoader] = []
@@ -238,6 +259,8 @@ def build_environment(
     env.filters["textlines"] = textlines
     env.filters["quoted"] = quoted
     env.filters["blocks"] = blocks
+    env.filters["ltr"] = ltr_filter(rtl)
+    env.filters["plain"] = plain
     if isinstance(env, MerchantSandbox):
         env.globals["once"] = SandboxFragments()
         env.seal()

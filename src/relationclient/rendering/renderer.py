@@ -141,6 +141,7 @@ class Renderer:
             style_context=style if self.inline_css else None,
             colon=profile.colon,
             comma=profile.comma,
+            rtl=profile.rtl,
             limits=self.limits,
         )
 

@@ -436,8 +436,8 @@ def _gettext_size(limit: int, /, *args: Any, **variables: Any) -> int:
 
 #: Filters a merchant template may use, with how to size the result of those
 #: that can build a big value. The packaged templates use ``columns``,
-#: ``join``, ``textlines``, ``quoted`` and ``blocks`` (whose results grow with
-#: their input only); the others are Jinja's harmless ones.
+#: ``join``, ``textlines``, ``quoted``, ``blocks``, ``ltr`` and ``plain`` (whose
+#: results grow with their input only); the others are Jinja's harmless ones.
 _FILTERS: dict[str, Callable[..., int] | None] = {
     "abs": None,
     "batch": _batch_size,
@@ -465,9 +465,11 @@ _FILTERS: dict[str, Callable[..., int] | None] = {
     "length": None,
     "list": None,
     "lower": None,
+    "ltr": None,
     "map": None,
     "max": None,
     "min": None,
+    "plain": None,
     "quoted": None,
     "reject": None,
     "rejectattr": None,
