@@ -92,6 +92,15 @@ EXPECTED: dict[str, list[str]] = {
         "Next marketing SMS: suppressed",
         "Next shipment SMS: queued",
     ],
+    "fastapi_shop.py": [
+        "Order placed: 201 ML-2026-20001, queued",
+        "Delivered: Commande n° ML-2026-20001 confirmée to Camille Dupont",
+        "Outbox entry: sent, attempts 1",
+        "Postmark delivery webhook: 200 {'recorded': 1, 'duplicates': 0}",
+        "Without the credentials: 401",
+        "History of the confirmation: delivered (postmark)",
+        "Outbox: {'queued': 0, 'sending': 0, 'sent': 1, 'dead': 0, 'suppressed': 0}",
+    ],
 }
 
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))

@@ -35,28 +35,31 @@ entry as ``suppressed`` with the reason rather than sending it.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import re
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, Self, TypeAlias, cast
 
 from pydantic import ValidationError
 
 from ..errors import ConfigurationError, TransportError
 from ..events.event import Event
 from ..messages import Channel, Email, MailMessage, Message, Sms
-from ..transports.base import BaseTransport, Receipt, Transport
+from ..transports.base import AsyncTransport, BaseTransport, Receipt, Transport
 from ..transports.failover import FailoverTransport
 from ..transports.retry import RetryPolicy
+from .aio import AsyncStore, ThreadedStore, pairs, to_completion
 from .entry import STATES, DispatchReport, OutboxEntry, State, receipt_to_json
 from .heartbeat import Heartbeat
 from .quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
@@ -71,6 +74,8 @@ if TYPE_CHECKING:
     ShopConnection: TypeAlias = sqlite3.Connection | psycopg.Connection[Any]
 
 __all__ = ["DEFAULT_BATCH_BYTES", "DEFAULT_RETRY", "DEFAULT_URL", "Outbox"]
+
+logger = logging.getLogger("relationclient.outbox")
 
 DEFAULT_URL = "sqlite:///relationclient-outbox.sqlite3"
 """The embedded default: a SQLite file in the current directory."""
@@ -103,6 +108,18 @@ def _reason(error: TransportError) -> str:
     if error.code is not None and str(error.code) not in text:
         text = f"{text} (code {error.code})"
     return text
+
+
+def _refused_whole(
+    error: TransportError, messages: Sequence[Message]
+) -> list[Receipt | TransportError]:
+    """One result per message when a batch was refused whole: the receipts it still carries."""
+    accepted = {r.idempotency_key: r for r in error.receipts if isinstance(r, Receipt)}
+    return [accepted.get(m.idempotency_key, error) for m in messages]
+
+
+#: What an attempt asks its driver to send: through which transport, which messages.
+_Sending: TypeAlias = tuple[Transport, list[Message]]
 
 
 def _mask(url: str) -> str:
@@ -150,6 +167,28 @@ class _Tally:
     lost: int = 0
     suppressed: int = 0
 
+    @classmethod
+    def total(cls, parts: Iterable[_Tally]) -> _Tally:
+        """The sum of the tallies of several workers."""
+        tally = cls()
+        for part in parts:
+            for name in ("claimed", "sent", "retried", "dead", "deferred", "lost", "suppressed"):
+                setattr(tally, name, getattr(tally, name) + getattr(part, name))
+        return tally
+
+    def report(self, elapsed: float) -> DispatchReport:
+        """The :class:`DispatchReport` of a dispatch that took ``elapsed`` seconds."""
+        return DispatchReport(
+            claimed=self.claimed,
+            sent=self.sent,
+            retried=self.retried,
+            dead=self.dead,
+            deferred=self.deferred,
+            lost=self.lost,
+            elapsed=elapsed,
+            suppressed=self.suppressed,
+        )
+
     def add(self, outcomes: Iterable[Outcome], recorded: set[int]) -> None:
         for outcome in outcomes:
             if outcome.entry_id not in recorded:
@@ -164,6 +203,22 @@ class _Tally:
                 self.deferred += 1
             else:
                 self.retried += 1
+
+
+def _plan_dispatch(
+    limit: int | None, workers: int, batch_size: int, batch_bytes: int, key: str | None
+) -> tuple[_Budget, _Claim]:
+    """The budget and claim size of a dispatch, its arguments checked."""
+    if workers < 1 or batch_size < 1 or (limit is not None and limit < 0):
+        raise ValueError("workers and batch_size must be at least 1, limit not negative")
+    if batch_bytes < 1:
+        raise ValueError("batch_bytes must be at least 1")
+    return _Budget(1 if key is not None else limit), _Claim(batch_size, batch_bytes, key)
+
+
+def _owner() -> str:
+    """Who claims: host, process and a token of this dispatch worker."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 class Outbox:
@@ -237,6 +292,8 @@ class Outbox:
         self._renewer_lock = threading.Lock()
         # SQLite connections a put() wrote through, per thread (see _check_no_open_put).
         self._shop_connections = threading.local()
+        # The asyncio path's store, and the event loop it belongs to (see _astore).
+        self._async: tuple[asyncio.AbstractEventLoop, AsyncStore] | None = None
 
     def __repr__(self) -> str:
         return f"Outbox({_mask(self.url)!r})"
@@ -294,6 +351,28 @@ class Outbox:
             if self._renewer is not None and self._renewer_pid == os.getpid():
                 self._renewer.close()
             self._renewer = None
+        if self._async is not None:
+            self._async[1].abandon()
+            self._async = None
+
+    async def aclose(self) -> None:
+        """Close the outbox's connections, the asyncio path's too, without blocking the loop."""
+        if self._async is not None:
+            loop, store = self._async
+            self._async = None
+            if loop is asyncio.get_running_loop():
+                await store.aclose()
+            else:
+                store.abandon()
+        await asyncio.to_thread(self.close)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
 
     def __enter__(self) -> Self:
         return self
@@ -346,6 +425,20 @@ class Outbox:
             ConfigurationError: When ``connection`` is not a connection to the
                 outbox's database.
         """
+        new = self._new_entry(message, not_before)
+        with self._lock:
+            main = self._main(connection)
+            entry, _ = main.insert(new, connection)
+        if connection is not None and main.single_writer:
+            # Kept while its transaction is open (a sqlite3 connection takes no
+            # weak reference): the list is pruned at every put and dispatch.
+            held = self._open_shop_transactions()
+            if not any(c is connection for c in held):
+                held.append(connection)
+        return entry
+
+    def _new_entry(self, message: Message, not_before: datetime | None) -> NewEntry:
+        """What ``put`` and ``aput`` store for ``message``: checked, due after quiet hours."""
         if not isinstance(message, Email | Sms | MailMessage):
             raise TypeError(
                 f"the outbox stores Email and Sms (and MailMessage), not {type(message).__name__}"
@@ -367,16 +460,7 @@ class Outbox:
             sender=message.sender if isinstance(message, Sms) else message.sender.address,
             purpose=message.purpose,
         )
-        with self._lock:
-            main = self._main(connection)
-            entry, _ = main.insert(new, connection)
-        if connection is not None and main.single_writer:
-            # Kept while its transaction is open (a sqlite3 connection takes no
-            # weak reference): the list is pruned at every put and dispatch.
-            held = self._open_shop_transactions()
-            if not any(c is connection for c in held):
-                held.append(connection)
-        return entry
+        return new
 
     def _open_shop_transactions(self) -> list[Any]:
         """This thread's shop connections that joined a ``put`` and have not committed."""
@@ -472,14 +556,9 @@ class Outbox:
             LockTimeoutError: When a database lock stayed held by another
                 connection for ``lock_timeout`` seconds.
         """
-        if workers < 1 or batch_size < 1 or (limit is not None and limit < 0):
-            raise ValueError("workers and batch_size must be at least 1, limit not negative")
-        if batch_bytes < 1:
-            raise ValueError("batch_bytes must be at least 1")
+        budget, claim = _plan_dispatch(limit, workers, batch_size, batch_bytes, key)
         self._check_no_open_put()
         started = time.monotonic()
-        budget = _Budget(1 if key is not None else limit)
-        claim = _Claim(batch_size, batch_bytes, key)
         with self._lock:
             main = self._main()
         heartbeat = Heartbeat(self._renew, interval=self.lease_seconds / 3)
@@ -492,24 +571,10 @@ class Outbox:
                         pool.submit(self._work_alone, main, transport, budget, claim, heartbeat)
                         for _ in range(workers)
                     ]
-                    tallies = [future.result() for future in futures]
-                tally = _Tally()
-                names = ("claimed", "sent", "retried", "dead", "deferred", "lost", "suppressed")
-                for part in tallies:
-                    for name in names:
-                        setattr(tally, name, getattr(tally, name) + getattr(part, name))
+                    tally = _Tally.total(future.result() for future in futures)
         finally:
             heartbeat.stop()
-        return DispatchReport(
-            claimed=tally.claimed,
-            sent=tally.sent,
-            retried=tally.retried,
-            dead=tally.dead,
-            deferred=tally.deferred,
-            lost=tally.lost,
-            elapsed=time.monotonic() - started,
-            suppressed=tally.suppressed,
-        )
+        return tally.report(time.monotonic() - started)
 
     def _work_alone(
         self,
@@ -536,7 +601,7 @@ class Outbox:
         heartbeat: Heartbeat,
     ) -> _Tally:
         """Claim, send, record, until nothing is due or the budget is spent."""
-        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        owner = _owner()
         tally = _Tally()
         while wanted := budget.take(claim.size):
             now = self._now()
@@ -567,6 +632,36 @@ class Outbox:
         stops: Sequence[Suppression] = (),
     ) -> list[Outcome]:
         """Send the claimed ``entries``, none that a line of ``stops`` stops; how each ended."""
+        plan = self._attempt_plan(entries, transport, now, stops)
+        try:
+            sending = next(plan)
+            while True:
+                try:
+                    results = self._send(*sending)
+                except Exception as exc:
+                    sending = plan.throw(exc)
+                else:
+                    sending = plan.send(results)
+        except StopIteration as done:
+            outcomes: list[Outcome] = done.value
+            return outcomes
+        finally:
+            plan.close()
+
+    def _attempt_plan(
+        self,
+        entries: Sequence[OutboxEntry],
+        transport: Transport,
+        now: datetime,
+        stops: Sequence[Suppression],
+    ) -> Generator[_Sending, list[Receipt | TransportError], list[Outcome]]:
+        """What ``dispatch`` and ``adispatch`` do with claimed entries, sans I/O.
+
+        It yields each group of messages to send and the transport to send them
+        through; the driver sends them (blocking, or awaiting) and sends back one
+        result per message, or throws in the exception the sending raised. It
+        returns how each entry ended.
+        """
         lines: dict[tuple[str | None, str, str], list[Suppression]] = {}
         for line in stops:
             lines.setdefault((line.shop_id, line.channel, line.recipient), []).append(line)
@@ -626,7 +721,7 @@ class Outbox:
                 route = self._route(transport, entry)
                 routes.setdefault(id(route), (route, []))[1].append((entry, message))
         for route, batch in routes.values():
-            results = self._send(route, [message for _, message in batch])
+            results = yield route, [message for _, message in batch]
             finished += [(entry, result) for (entry, _), result in zip(batch, results, strict=True)]
         # An entry whose dispatcher died holding it goes alone: if it is what breaks
         # dispatchers (a bug on one odd message), it must not take a batch down again.
@@ -634,7 +729,7 @@ class Outbox:
             if not lapsed(entry):
                 continue
             try:
-                [result] = self._send(self._route(transport, entry), [message])
+                [result] = yield self._route(transport, entry), [message]
             except Exception as exc:
                 reason = f"sending it raised {exc!r}; the attempt before ended without a result"
                 outcomes.append(Outcome(entry.id, entry.lease_token, "dead", last_error=reason))
@@ -673,8 +768,7 @@ class Outbox:
             try:
                 return transport.send_many(messages, return_exceptions=True)
             except TransportError as exc:  # refused the batch whole, despite return_exceptions
-                accepted = {r.idempotency_key: r for r in exc.receipts if isinstance(r, Receipt)}
-                return [accepted.get(m.idempotency_key, exc) for m in messages]
+                return _refused_whole(exc, messages)
         results: list[Receipt | TransportError] = []
         for message in messages:
             try:
@@ -704,6 +798,269 @@ class Outbox:
         if error.transient:
             reason = f"gave up after {entry.attempts} attempts: {reason}"
         return Outcome(entry.id, entry.lease_token, "dead", last_error=reason, pinned_to=pinned)
+
+    # -- asyncio ----------------------------------------------------------------------------
+    async def _astore(self) -> AsyncStore:
+        """The asyncio path's store for the running event loop, its tables ready.
+
+        PostgreSQL: psycopg's async connection of its own; SQLite: the outbox's
+        connection from a worker thread. A store made on another event loop
+        (an earlier :func:`asyncio.run`) is dropped for a new one.
+        """
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async[0] is not loop:
+            if self._async is not None:
+                self._async[1].abandon()
+            store: AsyncStore
+            if self.url.partition("://")[0].lower() in {"postgresql", "postgres"}:
+                from .postgres import AsyncPostgresStore
+
+                store = AsyncPostgresStore(self.url, self.lock_timeout, self._ready)
+            else:
+                store = ThreadedStore(self._ready, self._lock)
+            self._async = (loop, store)
+        store = self._async[1]
+        await store.ensure_schema()
+        return store
+
+    def _ready(self, connection: object | None = None) -> Store:
+        """The outbox's own connection, tables ready (``ThreadedStore``'s and the schema's)."""
+        with self._lock:
+            return self._main(cast("ShopConnection | None", connection))
+
+    async def aput(
+        self,
+        message: Message,
+        *,
+        not_before: datetime | None = None,
+        connection: Any = None,
+    ) -> OutboxEntry:
+        """:meth:`put` for asyncio code: same checks, storage and answer; the loop never blocked.
+
+        On PostgreSQL the entry is written through psycopg's
+        :class:`~psycopg.AsyncConnection`; on SQLite, by the outbox's
+        connection in a worker thread. A cancelled ``aput`` whose statement had
+        started lets it finish (stored, or not if it failed) before raising
+        :class:`asyncio.CancelledError`, so no transaction is cut in half.
+
+        Args:
+            message: As for :meth:`put`.
+            not_before: As for :meth:`put`.
+            connection: The shop's own open connection, whose transaction the
+                entry joins: a :class:`psycopg.AsyncConnection` on PostgreSQL, a
+                :class:`sqlite3.Connection` opened with
+                ``check_same_thread=False`` on SQLite (it is used from the
+                worker thread).
+
+        Returns:
+            The stored entry, or the one stored earlier under the key.
+
+        Raises:
+            TypeError: When ``message`` is not a message the outbox stores.
+            ValueError: When ``not_before`` is naive.
+            ConfigurationError: When ``connection`` is not a connection to the
+                outbox's database, or not one the asyncio path can use.
+        """
+        new = self._new_entry(message, not_before)
+        store = await self._astore()
+        (entry, _), cancelled = await to_completion(store.insert(new, connection))
+        if cancelled:
+            raise asyncio.CancelledError
+        return entry
+
+    async def adispatch(
+        self,
+        transport: Transport | AsyncTransport,
+        *,
+        limit: int | None = None,
+        workers: int = 1,
+        batch_size: int = 100,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+        key: str | None = None,
+    ) -> DispatchReport:
+        """:meth:`dispatch` for asyncio code: the same claims, retries, records and report.
+
+        The database is reached without blocking the event loop (see
+        :meth:`aput`). Each claimed batch goes out through the transport's
+        ``asend_many(…, return_exceptions=True)`` when it is an
+        :class:`~relationclient.transports.AsyncTransport` (an HTTP provider
+        then sends concurrently over its pooled :class:`httpx.AsyncClient`,
+        within its ``concurrency``), or else through its blocking
+        ``send_many`` in a worker thread. ``workers`` is how many batches are
+        out at once, each from its own coroutine. Leases are renewed while a
+        batch is out by the same heartbeat thread as :meth:`dispatch`'s.
+
+        It may run beside :meth:`dispatch` and other ``adispatch`` calls, in
+        this process or others: an entry is claimed by one of them at a time.
+
+        Cancelling it is safe: it raises :class:`asyncio.CancelledError` and
+        records only results it got. A batch being claimed or recorded when
+        the cancellation comes is claimed or recorded to the end first (one
+        short transaction). A batch out through an ``AsyncTransport`` is
+        cancelled with the ``asend_many`` call — once that raised, none of
+        its sends runs on — and the batch's leases are released at once, so
+        the next dispatch claims those entries again (an entry whose request
+        the provider had taken before the cancellation goes again, with the
+        same ``Message-ID``: the duplicate the outbox allows when a result
+        was lost). A batch out through a blocking transport's thread cannot
+        be stopped: it is awaited and its results recorded, then the
+        cancellation is raised. If releasing fails, the entries come back
+        when their leases lapse.
+
+        Args:
+            transport: A :class:`~relationclient.transports.Transport` or
+                :class:`~relationclient.transports.AsyncTransport`.
+            limit: As for :meth:`dispatch`.
+            workers: Batches out at once, each claimed, sent and recorded by
+                its own coroutine.
+            batch_size: As for :meth:`dispatch`.
+            batch_bytes: As for :meth:`dispatch`.
+            key: As for :meth:`dispatch`.
+
+        Returns:
+            What was done, and how long it took.
+
+        Raises:
+            LockTimeoutError: When a database lock stayed held by another
+                connection for ``lock_timeout`` seconds.
+        """
+        budget, claim = _plan_dispatch(limit, workers, batch_size, batch_bytes, key)
+        started = time.monotonic()
+        store = await self._astore()
+        heartbeat = Heartbeat(self._renew, interval=self.lease_seconds / 3)
+        try:
+            if workers == 1 or key is not None:
+                tally = await self._awork(store, transport, budget, claim, heartbeat)
+            else:
+                async with asyncio.TaskGroup() as group:
+                    tasks = [
+                        group.create_task(self._awork(store, transport, budget, claim, heartbeat))
+                        for _ in range(workers)
+                    ]
+                tally = _Tally.total(task.result() for task in tasks)
+        finally:
+            # stop() waits for a renewal in progress: in a thread, off the loop.
+            await to_completion(asyncio.to_thread(heartbeat.stop))
+        return tally.report(time.monotonic() - started)
+
+    async def _awork(
+        self,
+        store: AsyncStore,
+        transport: Transport | AsyncTransport,
+        budget: _Budget,
+        claim: _Claim,
+        heartbeat: Heartbeat,
+    ) -> _Tally:
+        """Claim, send, record, until nothing is due or the budget is spent (``_work``'s twin)."""
+        owner = _owner()
+        tally = _Tally()
+        while wanted := budget.take(claim.size):
+            now = self._now()
+            (entries, stops), cancelled = await to_completion(
+                self._aclaim(store, owner, now, wanted, claim)
+            )
+            budget.give_back(wanted - len(entries))
+            if cancelled:
+                await self._release(store, entries)  # nothing of them was sent
+                raise asyncio.CancelledError
+            if not entries:
+                break
+            tally.claimed += len(entries)
+            heartbeat.hold(entries)
+            try:
+                outcomes, cancelled = await self._aattempt(entries, transport, now, stops)
+            except asyncio.CancelledError:
+                heartbeat.release(entries)
+                await self._release(store, entries)
+                raise
+            except BaseException:
+                heartbeat.release(entries)  # as dispatch: they wait for their lease
+                raise
+            try:
+                recorded, interrupted = await to_completion(store.record(self._now(), outcomes))
+            finally:
+                heartbeat.release(entries)
+            tally.add(outcomes, recorded)
+            if cancelled or interrupted:
+                raise asyncio.CancelledError
+        return tally
+
+    async def _aclaim(
+        self, store: AsyncStore, owner: str, now: datetime, wanted: int, claim: _Claim
+    ) -> tuple[list[OutboxEntry], list[Suppression]]:
+        entries = await store.claim(owner, now, self.lease_seconds, wanted, claim.bytes, claim.key)
+        if not entries:
+            return entries, []
+        try:
+            return entries, await store.suppressions_for(entries)
+        except BaseException:
+            await self._release(store, entries)
+            raise
+
+    @staticmethod
+    async def _release(store: AsyncStore, entries: Sequence[OutboxEntry]) -> None:
+        """End the leases of ``entries`` now, so that the next claim takes them again.
+
+        Fenced by their tokens, like a renewal; when it fails, they come back
+        when their leases lapse.
+        """
+        if not entries:
+            return
+        try:
+            await to_completion(store.renew(pairs(entries), 0))
+        except Exception:
+            logger.warning(
+                "outbox: releasing %d entries after a cancelled dispatch failed; they come "
+                "back when their leases lapse",
+                len(entries),
+                exc_info=True,
+            )
+
+    async def _aattempt(
+        self,
+        entries: Sequence[OutboxEntry],
+        transport: Transport | AsyncTransport,
+        now: datetime,
+        stops: Sequence[Suppression],
+    ) -> tuple[list[Outcome], bool]:
+        """``_attempt`` without blocking the loop; the outcomes, and whether it was cancelled.
+
+        Through an ``AsyncTransport``, the sends are awaited (and a cancellation
+        raised at once); else the whole attempt runs in a worker thread, which
+        a cancellation waits for.
+        """
+        if not isinstance(transport, AsyncTransport):
+            return await to_completion(
+                asyncio.to_thread(self._attempt, entries, transport, now, stops)
+            )
+        plan = self._attempt_plan(entries, cast(Transport, transport), now, stops)
+        try:
+            sending = next(plan)
+            while True:
+                try:
+                    results = await self._asend(*sending)
+                except Exception as exc:
+                    sending = plan.throw(exc)
+                else:
+                    sending = plan.send(results)
+        except StopIteration as done:
+            outcomes: list[Outcome] = done.value
+            return outcomes, False
+        finally:
+            plan.close()
+
+    @staticmethod
+    async def _asend(transport: Any, messages: list[Message]) -> list[Receipt | TransportError]:
+        """One result per message, in order, from ``transport.asend_many``."""
+        if not messages:
+            return []
+        if not isinstance(transport, AsyncTransport):  # a failover child without asyncio
+            return await asyncio.to_thread(Outbox._send, transport, messages)
+        try:
+            results = await transport.asend_many(messages, return_exceptions=True)
+        except TransportError as exc:  # refused the batch whole, despite return_exceptions
+            return _refused_whole(exc, messages)
+        return list(results)
 
     # -- inspection and repair -------------------------------------------------------------
     def get(self, key: str) -> OutboxEntry | None:
