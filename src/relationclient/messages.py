@@ -29,7 +29,15 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .mime import SMTP_POLICY, SMTPUTF8_POLICY
+from .mime import (
+    SMTP_POLICY,
+    SMTPUTF8_POLICY,
+    EncodedAttachment,
+    EncodedBody,
+    assemble,
+    encode_bytes,
+    encode_text,
+)
 from .models._types import (
     CONTROL_CHARACTERS,
     SENDER_ID,
@@ -148,6 +156,17 @@ class _Message(Model):
     shop_timezone: TimeZoneName | None = None
 
 
+class _Wire:
+    """What one :class:`Email` encoded: its part bodies and its bytes, made once each."""
+
+    __slots__ = ("data", "fields", "parts")
+
+    def __init__(self, fields: tuple[object, ...]) -> None:
+        self.fields = fields  # the field values encoded, to tell a changed copy
+        self.parts: dict[bool, tuple[EncodedBody, EncodedBody, tuple[EncodedAttachment, ...]]] = {}
+        self.data: dict[tuple[str, bool], bytes] = {}
+
+
 class Email(_Message):
     """An email ready to send: both parts rendered, CSS inlined, headers decided.
 
@@ -218,13 +237,19 @@ class Email(_Message):
         addresses = [self.to, self.sender] + ([self.reply_to] if self.reply_to else [])
         return any(not m.address.isascii() for m in addresses)
 
-    def to_mime(self) -> EmailMessage:
+    def to_mime(self, *, eightbit: bool = False) -> EmailMessage:
         """Build the standard-library message: multipart/alternative, text then HTML, UTF-8.
 
         Attachments, when present, wrap it in multipart/mixed. The policy is
         :data:`email.policy.SMTP` (or ``SMTPUTF8``) except that ``List-Unsubscribe``
         and the other RFC 2369 headers are never RFC 2047-encoded: they are folded
         only between their ``<…>`` items (see :mod:`relationclient.mime`).
+
+        The parts are 7-bit clean (``7bit``, quoted-printable or base64), fit
+        for any SMTP server; ``eightbit=True`` (for a server that announced
+        ``8BITMIME``) sends a UTF-8 part whose lines are short enough as
+        ``8bit``. Each part is encoded once per message and reused by every
+        later call; each call returns a new message, free to change.
         """
         msg = EmailMessage(policy=SMTPUTF8_POLICY if self.needs_smtputf8 else SMTP_POLICY)
         msg["From"] = self.sender.header_address()
@@ -237,18 +262,56 @@ class Email(_Message):
             msg["Date"] = format_datetime(self.created_at)
         for name, value in self.headers.items():
             msg[name] = value
-        msg.set_content(self.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-        msg.add_alternative(self.html, subtype="html", charset="utf-8", cte="quoted-printable")
-        for attachment in self.attachments:
-            maintype, subtype = attachment.mimetype.split("/", 1)
-            msg.add_attachment(
-                attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
-            )
-        return msg
+        text, html, attachments = self._encoded(eightbit)
+        return assemble(
+            msg, text=text, html=html, attachments=attachments, seed=self.idempotency_key
+        )
 
-    def as_bytes(self) -> bytes:
-        """The RFC 5322 bytes of :meth:`to_mime`, CRLF line ends, ready for SMTP."""
-        return self.to_mime().as_bytes()
+    def as_bytes(self, *, linesep: str = "\r\n", eightbit: bool = False) -> bytes:
+        """The RFC 5322 bytes of :meth:`to_mime`: CRLF line ends for SMTP, or ``linesep`` LF.
+
+        The same message always gives the same bytes (its boundaries derive
+        from its key), so they are made once per message and line ending: a
+        retry, or a second transport, costs nothing.
+        """
+        if linesep not in ("\r\n", "\n"):
+            raise ValueError(f"linesep must be '\\r\\n' or '\\n', not {linesep!r}")
+        wire = self._wire_cache()
+        data = wire.data.get((linesep, eightbit))
+        if data is None:
+            mime = self.to_mime(eightbit=eightbit)
+            data = mime.as_bytes(policy=mime.policy.clone(linesep=linesep))
+            wire.data[linesep, eightbit] = data
+        return data
+
+    def _encoded(
+        self, eightbit: bool
+    ) -> tuple[EncodedBody, EncodedBody, tuple[EncodedAttachment, ...]]:
+        wire = self._wire_cache()
+        parts = wire.parts.get(eightbit)
+        if parts is None:
+            attachments = tuple(
+                EncodedAttachment(a.filename, a.mimetype, encode_bytes(a.content))
+                for a in self.attachments
+            )
+            text = encode_text(self.text, eightbit=eightbit)
+            parts = text, encode_text(self.html, eightbit=eightbit), attachments
+            wire.parts[eightbit] = parts
+        return parts
+
+    @cached_property
+    def _wire(self) -> _Wire:
+        return _Wire(self._field_values())
+
+    def _field_values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in type(self).model_fields)
+
+    def _wire_cache(self) -> _Wire:
+        """This message's cache, or a new one when it was copied along by ``model_copy``."""
+        wire, now = self._wire, self._field_values()
+        if all(a is b for a, b in zip(now, wire.fields, strict=True)):
+            return wire
+        return _Wire(now)  # a changed copy: its own encodings, never the original's
 
 
 class Sms(_Message):
