@@ -10,6 +10,7 @@ A transport is an object you pass in; swap providers without touching message co
 from ._errors import parse_retry_after as parse_retry_after
 from .base import AsyncTransport as AsyncTransport
 from .base import BaseTransport as BaseTransport
+from .base import BatchLimits as BatchLimits
 from .base import HTTPRequest as HTTPRequest
 from .base import HTTPTransport as HTTPTransport
 from .base import Receipt as Receipt
@@ -32,6 +33,7 @@ from .smtp import SMTPTransport as SMTPTransport
 __all__ = [
     "AsyncTransport",
     "BaseTransport",
+    "BatchLimits",
     "BrevoEmailTransport",
     "BrevoSmsTransport",
     "ConsoleTransport",

@@ -9,7 +9,10 @@ module says only how to build its request and how to read its answer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import copy
+import json
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -18,14 +21,16 @@ from typing import Any, ClassVar, Literal, Protocol, Self, overload, runtime_che
 import httpx
 
 from ..__about__ import __version__
-from ..errors import TransportError, UnsupportedMessageError
+from ..errors import ConfigurationError, TransportError, UnsupportedMessageError
 from ..messages import Email, Message, Sms
 from ._errors import http_status_error, map_httpx_errors
+from .concurrency import Engine, RateGate, run_units
 from .retry import NO_RETRY, RetryPolicy
 
 __all__ = [
     "AsyncTransport",
     "BaseTransport",
+    "BatchLimits",
     "HTTPRequest",
     "HTTPTransport",
     "Receipt",
@@ -90,8 +95,10 @@ class AsyncTransport(Protocol):
         """Send one message."""
         ...
 
-    async def asend_many(self, messages: Iterable[Message]) -> list[Receipt]:
-        """Send several messages."""
+    async def asend_many(
+        self, messages: Iterable[Message], *, return_exceptions: bool = False
+    ) -> list[Receipt] | list[Receipt | TransportError]:
+        """Send several messages; with ``return_exceptions``, errors in their messages' places."""
         ...
 
     async def aclose(self) -> None:
@@ -191,8 +198,16 @@ class BaseTransport:
         batch = list(messages)
         for message in batch:
             self.check(message)
+        return self._in_order(batch, return_exceptions, threading.Event())
+
+    def _in_order(
+        self, batch: list[Message], return_exceptions: bool, stop: threading.Event
+    ) -> list[Receipt | TransportError]:
+        """The sequential loop of ``send_many``; takes no new message once ``stop`` is set."""
         results: list[Receipt | TransportError] = []
         for message in batch:
+            if stop.is_set():
+                break
             try:
                 results.append(self._attempt(message))
             except TransportError as exc:
@@ -211,13 +226,44 @@ class BaseTransport:
         self.close()
 
     # -- asyncio twins: the blocking loop in a worker thread ------------------------
+    # (Transports that send concurrently, HTTP providers and SMTP, override these to
+    # run on their concurrency engine instead.)
     async def asend(self, message: Message) -> Receipt:
         """Send one message without blocking the event loop."""
         return await asyncio.to_thread(self.send, message)
 
-    async def asend_many(self, messages: Iterable[Message]) -> list[Receipt]:
-        """Send several messages without blocking the event loop."""
-        return await asyncio.to_thread(self.send_many, list(messages))
+    @overload
+    async def asend_many(
+        self, messages: Iterable[Message], *, return_exceptions: Literal[False] = ...
+    ) -> list[Receipt]: ...
+
+    @overload
+    async def asend_many(
+        self, messages: Iterable[Message], *, return_exceptions: Literal[True]
+    ) -> list[Receipt | TransportError]: ...
+
+    async def asend_many(
+        self, messages: Iterable[Message], *, return_exceptions: bool = False
+    ) -> list[Receipt] | list[Receipt | TransportError]:
+        """Send several messages without blocking the event loop, in a worker thread.
+
+        Cancelling the call stops the thread from taking a new message and
+        raises :class:`asyncio.CancelledError` once the message in progress
+        (if any) is done.
+        """
+        batch = list(messages)
+        for message in batch:
+            self.check(message)
+        stop = threading.Event()
+        work = asyncio.ensure_future(
+            asyncio.to_thread(self._in_order, batch, return_exceptions, stop)
+        )
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            stop.set()
+            await asyncio.gather(work, return_exceptions=True)
+            raise
 
     async def aclose(self) -> None:
         """Close without blocking the event loop."""
@@ -244,34 +290,97 @@ class HTTPRequest:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class BatchLimits:
+    """What one call of a provider's batch endpoint may carry.
+
+    Attributes:
+        messages: Messages per call, at most.
+        bytes: Bytes of request body per call, at most (the JSON as sent).
+    """
+
+    messages: int
+    bytes: int
+
+    def __post_init__(self) -> None:
+        if self.messages < 1 or self.bytes < 1:
+            raise ValueError("batch limits must be at least 1 message and 1 byte")
+
+
+#: Seconds the rate gate stays shut after a 429 that did not say Retry-After.
+DEFAULT_RATE_LIMIT_WAIT = 1.0
+
+
 class HTTPTransport(BaseTransport):
-    """Base of the HTTP API providers: owns the httpx client, timeouts, User-Agent and errors.
+    """Base of the HTTP API providers: one pooled client, the engine, batches, 429s and errors.
 
     A provider subclass sets :attr:`default_base_url`, and implements
     :meth:`build_request` (message → :class:`HTTPRequest`), :meth:`auth` and
     :meth:`parse_response` (success answer → provider message id); it may
-    override :meth:`parse_error` to read its documented error body.
+    override :meth:`parse_error` to read its documented error body. A provider
+    with a batch endpoint where every message keeps its own headers also sets
+    :attr:`batch_limits` and implements :meth:`build_batch_request` and
+    :meth:`parse_batch_response`.
 
-    ``base_url`` points the transport elsewhere (a regional endpoint, a local
-    test server); ``client`` lets a shop pass its own :class:`httpx.Client`.
+    All sending runs on the transport's :class:`~relationclient.transports.concurrency.Engine`
+    — a loop of its own in one thread — with one pooled :class:`httpx.AsyncClient`,
+    whether the shop calls ``send``/``send_many`` or ``asend``/``asend_many``:
+
+    * ``send_many`` splits the messages into units — provider batches cut at
+      :attr:`batch_limits` (count and bytes), else one message each — and sends
+      them with at most ``concurrency`` requests in flight for the whole
+      transport, results in input order, one per message, partial failures of
+      a batch included.
+    * A 429 (or one of :attr:`rate_limit_codes`) shuts the transport's rate gate
+      until its ``Retry-After`` (:data:`DEFAULT_RATE_LIMIT_WAIT` when it said
+      none): no request of this transport starts before then, from any thread
+      or loop. The throttled messages are retried after it per ``retry``;
+      without retries they fail transient with ``retry_after`` set, for the
+      outbox to reschedule.
+    * A transient failure is retried per ``retry`` for the messages it
+      concerns only: one refused message of a batch does not resend the others.
+
+    Args:
+        base_url: Another endpoint than the provider's (a regional one, a test server).
+        timeout: Seconds to wait for the provider, per request.
+        client: An :class:`httpx.AsyncClient` of the shop's own, used on the
+            engine's loop only and left open by :meth:`close`.
+        retry: When to retry transient failures; never by default.
+        concurrency: Requests in flight at once for this transport, at most
+            (default :attr:`default_concurrency`).
     """
 
     default_base_url: ClassVar[str] = ""
+    #: Requests in flight at once when the shop does not say.
+    default_concurrency: ClassVar[int] = 8
+    #: The provider's batch endpoint limits; None when it has no suitable batch endpoint.
+    #: An instance may lower them (a proxy that caps request bodies…).
+    batch_limits: BatchLimits | None = None
+    #: Provider error codes (in a 2xx answer or per message) that mean "slow down", like a 429.
+    rate_limit_codes: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
         *,
         base_url: str | None = None,
         timeout: float = 10.0,
-        client: httpx.Client | None = None,
+        client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
+        concurrency: int | None = None,
     ) -> None:
         super().__init__(retry=retry)
+        if client is not None and not isinstance(client, httpx.AsyncClient):
+            raise ConfigurationError(
+                f"client must be an httpx.AsyncClient (every send runs on the transport's "
+                f"event loop), not {type(client).__name__}"
+            )
+        if concurrency is not None and concurrency < 1:
+            raise ConfigurationError(f"concurrency must be at least 1, not {concurrency}")
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.timeout = timeout
-        self._client = client
-        self._owns_client = client is None
-        self._aclient: httpx.AsyncClient | None = None
+        self.concurrency = concurrency or self.default_concurrency
+        self._given_client = client
+        self._engine = Engine(self.name, cleanup=self._close_client)
 
     # -- what providers provide -----------------------------------------------
     def build_request(self, message: Message) -> HTTPRequest:
@@ -298,7 +407,36 @@ class HTTPTransport(BaseTransport):
             return code, str(text)
         return None, str(body)[:500]
 
-    # -- the loop -----------------------------------------------------------------
+    def build_batch_request(self, messages: Sequence[Message]) -> HTTPRequest:
+        """The batch API call that sends ``messages`` (within :attr:`batch_limits`)."""
+        raise NotImplementedError
+
+    def parse_batch_response(
+        self, response: httpx.Response, messages: Sequence[Message]
+    ) -> list[Receipt | TransportError]:
+        """One result per message, in order, from the answer to a batch call.
+
+        An answer that refuses the call whole gives every message that error
+        (:meth:`batch_refused`); a message the provider refused on its own gets
+        its own error, and the others their receipts. Raising
+        :class:`~relationclient.TransportError` (as :func:`reading_answer` does
+        for an answer not in the documented form) gives every message that error.
+        """
+        raise NotImplementedError
+
+    def batch_size(self, message: Message) -> int:
+        """Bytes ``message`` adds to a batch call: its request's JSON, as httpx encodes it."""
+        payload = self.build_request(message).json
+        return len(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+
+    def batch_refused(
+        self, response: httpx.Response, messages: Sequence[Message]
+    ) -> list[Receipt | TransportError]:
+        """Every message of a batch the provider refused whole gets the answer's error."""
+        code, detail = self.parse_error(response)
+        return [http_status_error(self.name, response, code, detail) for _ in messages]
+
+    # -- requests -------------------------------------------------------------------
     def _headers(self, request: HTTPRequest) -> tuple[dict[str, str], httpx.Auth | None]:
         headers = {"User-Agent": f"relationclient/{__version__}", "Accept": "application/json"}
         credentials = self.auth()
@@ -310,30 +448,8 @@ class HTTPTransport(BaseTransport):
         headers.update(request.headers)
         return headers, auth
 
-    def open(self) -> None:
-        """Create the HTTP client (connection pool) if the shop did not pass one."""
-        if self._client is None:
-            self._client = httpx.Client(timeout=self.timeout)
-
-    def close(self) -> None:
-        """Close the client this transport created."""
-        if self._client is not None and self._owns_client:
-            self._client.close()
-            self._client = None
-
-    def _finish(self, response: httpx.Response, message: Message) -> Receipt:
-        if response.status_code >= 400:
-            code, detail = self.parse_error(response)
-            raise http_status_error(self.name, response, code, detail)
-        try:
-            raw: Any = response.json()
-        except ValueError:
-            raw = response.text
-        return self.receipt(message, self.parse_response(response, message), raw)
-
-    def _request(self, message: Message) -> dict[str, Any]:
-        """The keyword arguments of the httpx call that sends ``message``."""
-        request = self.build_request(message)
+    def _arguments(self, request: HTTPRequest) -> dict[str, Any]:
+        """The keyword arguments of the httpx call for ``request``."""
         headers, auth = self._headers(request)
         return {
             "method": request.method,
@@ -345,42 +461,285 @@ class HTTPTransport(BaseTransport):
             "auth": auth or httpx.USE_CLIENT_DEFAULT,
         }
 
-    def _send(self, message: Message) -> Receipt:
-        self.open()
-        assert self._client is not None
-        arguments = self._request(message)
-        with map_httpx_errors(self.name):
-            response = self._client.request(**arguments)
-        return self._finish(response, message)
+    def _finish(self, response: httpx.Response, message: Message) -> Receipt:
+        if response.status_code >= 400:
+            code, detail = self.parse_error(response)
+            raise http_status_error(self.name, response, code, detail)
+        try:
+            raw: Any = response.json()
+        except ValueError:
+            raw = response.text
+        return self.receipt(message, self.parse_response(response, message), raw)
 
-    async def asend(self, message: Message) -> Receipt:
-        """Send one message with :class:`httpx.AsyncClient`, retrying per the policy."""
-        self.check(message)
-        if self._aclient is None:
-            self._aclient = httpx.AsyncClient(timeout=self.timeout)
+    # -- the engine's side (all of it runs on the engine's loop) ----------------------
+    def _state(self) -> dict[str, Any]:
+        state = self._engine.state
+        if "client" not in state:
+            limits = httpx.Limits(
+                max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+            )
+            state["client"] = self._given_client or httpx.AsyncClient(
+                timeout=self.timeout, limits=limits
+            )
+            state["slots"] = asyncio.Semaphore(self.concurrency)
+            state["gate"] = RateGate()
+        return state
+
+    @property
+    def rate_gate(self) -> RateGate:
+        """The transport's rate gate (on the engine's loop), for inspection."""
+        return self._state()["gate"]  # type: ignore[no-any-return]
+
+    async def _close_client(self) -> None:
+        client = self._engine.state.get("client")
+        if client is not None and client is not self._given_client:
+            await client.aclose()
+
+    async def _call(self, request: HTTPRequest) -> httpx.Response:
+        """One HTTP call: waits for a slot and for the rate gate, then sends."""
+        state = self._state()
+        arguments = self._arguments(request)
+        async with state["slots"]:
+            await state["gate"].wait()
+            with map_httpx_errors(self.name):
+                response: httpx.Response = await state["client"].request(**arguments)
+        return response
+
+    async def _post(self, messages: Sequence[Message]) -> list[Receipt | TransportError]:
+        """Send ``messages`` in one call (one message, or one batch): one result each."""
+        batch = len(messages) > 1
+        try:
+            request = (
+                self.build_batch_request(messages) if batch else self.build_request(messages[0])
+            )
+            response = await self._call(request)
+        except TransportError as exc:
+            return [exc, *(self._copy(exc) for _ in messages[1:])]
+        results: list[Receipt | TransportError]
+        if batch:
+            try:
+                results = self.parse_batch_response(response, messages)
+                if len(results) != len(messages):
+                    raise ValueError(f"{len(results)} results for {len(messages)} messages")
+            except TransportError as exc:
+                results = [exc, *(self._copy(exc) for _ in messages[1:])]
+            except ValueError as exc:
+                results = [self._unreadable(exc) for _ in messages]
+        else:
+            try:
+                results = [self._finish(response, messages[0])]
+            except TransportError as exc:
+                results = [exc]
+        self._slow_down(response, results)
+        return results
+
+    def _unreadable(self, cause: Exception) -> TransportError:
+        error = TransportError(
+            f"{self.name}: the provider answered the batch, but not in its documented form "
+            f"({cause!r}); it may have taken the messages",
+            transport=self.name,
+            accepted=None,
+        )
+        error.__cause__ = cause
+        return error
+
+    @staticmethod
+    def _copy(error: TransportError) -> TransportError:
+        """The same error for another message of the batch (each message owns its error)."""
+        twin = copy.copy(error)
+        twin.receipts = []
+        twin.__cause__ = error.__cause__
+        return twin
+
+    def _slow_down(self, response: httpx.Response, results: list[Receipt | TransportError]) -> None:
+        """On a 429 or a rate-limit code, shut the gate; the errors say how long to wait."""
+        throttled = [
+            r
+            for r in results
+            if isinstance(r, TransportError)
+            and (response.status_code == 429 or str(r.code) in self.rate_limit_codes)
+        ]
+        if not throttled:
+            return
+        wait = max((r.retry_after for r in throttled if r.retry_after is not None), default=None)
+        gate: RateGate = self._state()["gate"]
+        gate.close_for(DEFAULT_RATE_LIMIT_WAIT if wait is None else wait)
+        for error in throttled:
+            if error.retry_after is None:
+                error.retry_after = wait if wait is not None else DEFAULT_RATE_LIMIT_WAIT
+
+    async def _deliver(self, messages: Sequence[Message]) -> list[Receipt | TransportError]:
+        """Send one unit, retrying per ``self.retry`` only the messages whose failure allows it."""
+        results: list[Receipt | TransportError] = [
+            TransportError("not sent", transport=self.name) for _ in messages
+        ]
+        pending = list(range(len(messages)))
         attempt = 1
         while True:
-            arguments = self._request(message)
-            try:
-                with map_httpx_errors(self.name):
-                    response = await self._aclient.request(**arguments)
-                return self._finish(response, message)
-            except TransportError as exc:
-                if not self.retry.should_retry(exc, attempt):
-                    raise
-                await asyncio.sleep(self.retry.backoff(attempt, exc.retry_after))
-                attempt += 1
+            done = await self._post([messages[i] for i in pending])
+            for i, result in zip(pending, done, strict=True):
+                results[i] = result
+            again = [
+                i
+                for i in pending
+                if isinstance(error := results[i], TransportError)
+                and self.retry.should_retry(error, attempt)
+            ]
+            if not again:
+                return results
+            waits = [
+                self.retry.backoff(attempt, error.retry_after)
+                for i in again
+                if isinstance(error := results[i], TransportError)
+            ]
+            await asyncio.sleep(max(waits))
+            pending, attempt = again, attempt + 1
 
-    async def asend_many(self, messages: Iterable[Message]) -> list[Receipt]:
-        """Send several messages concurrently over one async connection pool."""
+    def _units(self, messages: Sequence[Message]) -> list[list[int]]:
+        """Cut ``messages`` into calls: batches within :attr:`batch_limits`, else one each."""
+        limits = self.batch_limits
+        if limits is None or len(messages) < 2:
+            return [[i] for i in range(len(messages))]
+        units: list[list[int]] = []
+        unit: list[int] = []
+        size = 2  # the brackets of the JSON list; a provider's envelope adds a few bytes more
+        envelope = 64
+        for i, message in enumerate(messages):
+            more = self.batch_size(message) + 1  # and its comma
+            if unit and (len(unit) >= limits.messages or size + more + envelope > limits.bytes):
+                units.append(unit)
+                unit, size = [], 2
+            unit.append(i)
+            size += more
+        units.append(unit)
+        return units
+
+    async def _many(
+        self,
+        messages: Sequence[Message],
+        return_exceptions: bool,
+        concurrency: int | None,
+    ) -> list[Receipt | TransportError]:
+        units = self._units(messages)
+
+        async def work(unit: Sequence[int]) -> list[Receipt | TransportError]:
+            return await self._deliver([messages[i] for i in unit])
+
+        results: list[Receipt | TransportError] = await run_units(
+            units,
+            work,
+            count=len(messages),
+            concurrency=concurrency or self.concurrency,
+            return_exceptions=return_exceptions,
+        )
+        return results
+
+    @staticmethod
+    def _one(results: list[Receipt | TransportError]) -> Receipt:
+        [result] = results
+        if isinstance(result, TransportError):
+            raise result
+        return result
+
+    # -- the public API: sync and async over the same engine -------------------------
+    def _send(self, message: Message) -> Receipt:
+        """One attempt at ``message``, no retry (what :meth:`send` retries)."""
+        return self._one(self._engine.run(lambda: self._post([message])))
+
+    def send(self, message: Message) -> Receipt:
+        """Send one message, retrying transient failures per ``self.retry``."""
+        self.check(message)
+        return self._one(self._engine.run(lambda: self._deliver([message])))
+
+    @overload
+    def send_many(
+        self,
+        messages: Iterable[Message],
+        *,
+        return_exceptions: Literal[False] = ...,
+        concurrency: int | None = None,
+    ) -> list[Receipt]: ...
+
+    @overload
+    def send_many(
+        self,
+        messages: Iterable[Message],
+        *,
+        return_exceptions: Literal[True],
+        concurrency: int | None = None,
+    ) -> list[Receipt | TransportError]: ...
+
+    def send_many(
+        self,
+        messages: Iterable[Message],
+        *,
+        return_exceptions: bool = False,
+        concurrency: int | None = None,
+    ) -> list[Receipt] | list[Receipt | TransportError]:
+        """Send ``messages`` through batches and concurrent requests; one result each, in order.
+
+        Every message is checked before the first request. ``concurrency``
+        narrows this call's requests in flight (the transport's own bound
+        still holds). See the class docstring and :class:`BaseTransport`
+        for ``return_exceptions``.
+        """
         batch = list(messages)
         for message in batch:
             self.check(message)
-        return list(await asyncio.gather(*(self.asend(m) for m in batch)))
+        return self._engine.run(lambda: self._many(batch, return_exceptions, concurrency))
+
+    async def asend(self, message: Message) -> Receipt:
+        """Send one message without blocking the event loop; see :meth:`send`."""
+        self.check(message)
+        return self._one(await self._engine.arun(lambda: self._deliver([message])))
+
+    @overload
+    async def asend_many(
+        self,
+        messages: Iterable[Message],
+        *,
+        return_exceptions: Literal[False] = ...,
+        concurrency: int | None = None,
+    ) -> list[Receipt]: ...
+
+    @overload
+    async def asend_many(
+        self,
+        messages: Iterable[Message],
+        *,
+        return_exceptions: Literal[True],
+        concurrency: int | None = None,
+    ) -> list[Receipt | TransportError]: ...
+
+    async def asend_many(
+        self,
+        messages: Iterable[Message],
+        *,
+        return_exceptions: bool = False,
+        concurrency: int | None = None,
+    ) -> list[Receipt] | list[Receipt | TransportError]:
+        """:meth:`send_many` without blocking the event loop, on the same engine and client.
+
+        Cancelling the call cancels its requests in flight and raises
+        :class:`asyncio.CancelledError` once they have stopped; which of them
+        the provider took by then is unknown, so their messages count as not sent.
+        """
+        batch = list(messages)
+        for message in batch:
+            self.check(message)
+        return await self._engine.arun(lambda: self._many(batch, return_exceptions, concurrency))
+
+    def open(self) -> None:
+        """Start the engine now rather than at the first message."""
+        self._engine.run(self._opened)
+
+    async def _opened(self) -> None:
+        self._state()
+
+    def close(self) -> None:
+        """Close the connection pool and stop the engine's thread; usable again afterwards."""
+        self._engine.close()
 
     async def aclose(self) -> None:
-        """Close the async client and the sync one."""
-        if self._aclient is not None:
-            await self._aclient.aclose()
-            self._aclient = None
-        self.close()
+        """:meth:`close` without blocking the event loop."""
+        await self._engine.aclose()

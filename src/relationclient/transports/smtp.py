@@ -3,8 +3,10 @@
 One connection carries message after message; :meth:`SMTPTransport.send_many`
 spreads a batch over a few concurrent connections, because a distant provider
 makes every SMTP command wait one round trip and only parallel sessions hide
-that latency. A connection the server dropped while idle is re-opened once,
-transparently, before ``MAIL FROM``; a message whose data already left is never
+that latency. The batch runs on the transport's concurrency engine, the one the
+HTTP providers use, for the blocking and the asyncio API alike. A connection
+the server dropped while idle is re-opened once, transparently, before
+``MAIL FROM``; a message whose data already left is never
 sent again by the transport (its error says ``accepted=None``).
 """
 
@@ -16,7 +18,7 @@ import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Literal, overload
@@ -30,6 +32,7 @@ from ..errors import (
 from ..messages import Email, Message
 from ._errors import map_smtp_errors
 from .base import BaseTransport, Receipt
+from .concurrency import Engine, run_units
 from .retry import RetryPolicy
 
 __all__ = ["SMTPTransport"]
@@ -114,6 +117,7 @@ class SMTPTransport(BaseTransport):
         self._local_hostname = local_hostname
         self._idle: list[_Slot] = []
         self._lock = threading.Lock()
+        self._engine = Engine(self.name)
 
     # -- connections ------------------------------------------------------------------
     def _connect(self) -> smtplib.SMTP:
@@ -173,13 +177,6 @@ class SMTPTransport(BaseTransport):
                 slot.smtp = self._connect()
         finally:
             self._release(slot)
-
-    def close(self) -> None:
-        """Say QUIT on every idle connection; the transport can still be used afterwards."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for slot in idle:
-            slot.quit()
 
     # -- one message ------------------------------------------------------------------
     def _send(self, message: Message) -> Receipt:
@@ -283,61 +280,98 @@ class SMTPTransport(BaseTransport):
         """Send a batch over ``concurrency`` connections (default ``pool_size``), in order.
 
         Receipts come back in the order of ``messages``. With ``concurrency=1``
-        every message travels over one connection, one after the other. With more,
-        each worker thread keeps its own connection for the whole batch; when a
-        message fails, the workers take no new message and the error of the first
-        failed message is raised, its ``receipts`` holding every message accepted
-        meanwhile — which, unlike the sequential case, may include later ones.
+        every message travels over one connection, one after the other, in the
+        calling thread. With more, the batch runs on the transport's
+        concurrency engine (:mod:`relationclient.transports.concurrency`, the
+        same as the HTTP providers'): ``concurrency`` workers, each sending
+        through a pooled connection in a thread of its own (smtplib blocks);
+        when a message fails, the workers take no new message and the error of
+        the first failed message is raised, its ``receipts`` holding every
+        message accepted meanwhile — which, unlike the sequential case, may
+        include later ones.
         """
         batch = list(messages)
         for message in batch:
             self.check(message)
         workers = min(concurrency or self.pool_size, len(batch))
         if workers <= 1:
-            if return_exceptions:
-                return super().send_many(batch, return_exceptions=True)
-            return super().send_many(batch)
-        results: list[Receipt | TransportError | None] = [None] * len(batch)
-        todo = iter(range(len(batch)))
-        lock, stop = threading.Lock(), threading.Event()
+            return self._in_order(batch, return_exceptions, threading.Event())
+        return self._engine.run(lambda: self._many(batch, return_exceptions, workers))
 
-        def work() -> None:
-            slot = self._acquire()
-            try:
-                while not stop.is_set():
-                    with lock:
-                        i = next(todo, None)
-                    if i is None:
-                        return
-                    email = batch[i]
-                    assert isinstance(email, Email)
-                    try:
-                        data = email.as_bytes()
-                        results[i] = self.retry.call(partial(self._deliver, slot, email, data))
-                    except TransportError as exc:
-                        results[i] = exc
-                        if not return_exceptions:
-                            stop.set()
-            except BaseException:
-                stop.set()
-                raise
-            finally:
-                self._release(slot)
+    async def asend(self, message: Message) -> Receipt:
+        """Send one message without blocking the event loop, on the transport's engine."""
+        [receipt] = await self.asend_many([message], concurrency=1)
+        return receipt
 
-        with ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-send") as pool:
-            for future in [pool.submit(work) for _ in range(workers)]:
-                future.result()
-        done = [r for r in results if r is not None]
-        if not return_exceptions:
-            for result in done:
-                if isinstance(result, TransportError):
-                    result.receipts = [r for r in done if isinstance(r, Receipt)]
-                    raise result
-        return done
+    @overload
+    async def asend_many(
+        self,
+        messages: Iterable[Message],
+        *,
+        return_exceptions: Literal[False] = ...,
+        concurrency: int | None = None,
+    ) -> list[Receipt]: ...
+
+    @overload
+    async def asend_many(
+        self,
+        messages: Iterable[Message],
+        *,
+        return_exceptions: Literal[True],
+        concurrency: int | None = None,
+    ) -> list[Receipt | TransportError]: ...
 
     async def asend_many(
-        self, messages: Iterable[Message], *, concurrency: int | None = None
-    ) -> list[Receipt]:
-        """Send a batch without blocking the event loop; see :meth:`send_many`."""
+        self,
+        messages: Iterable[Message],
+        *,
+        return_exceptions: bool = False,
+        concurrency: int | None = None,
+    ) -> list[Receipt] | list[Receipt | TransportError]:
+        """:meth:`send_many` without blocking the event loop, on the same engine and pool.
+
+        Cancelling the call takes no new message, waits for the messages on the
+        wire (smtplib cannot be interrupted), then raises
+        :class:`asyncio.CancelledError`; those messages count as not sent.
+        """
         batch = list(messages)
-        return await asyncio.to_thread(lambda: self.send_many(batch, concurrency=concurrency))
+        for message in batch:
+            self.check(message)
+        workers = max(1, min(concurrency or self.pool_size, len(batch)))
+        return await self._engine.arun(lambda: self._many(batch, return_exceptions, workers))
+
+    async def _many(
+        self, batch: list[Message], return_exceptions: bool, workers: int
+    ) -> list[Receipt | TransportError]:
+        """On the engine: ``workers`` blocking deliveries at once, each in a thread."""
+        loop = asyncio.get_running_loop()
+        threads = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-send")
+
+        async def work(unit: Sequence[int]) -> list[Receipt | TransportError]:
+            try:
+                return [await loop.run_in_executor(threads, self._attempt, batch[unit[0]])]
+            except TransportError as exc:
+                return [exc]
+
+        try:
+            results: list[Receipt | TransportError] = await run_units(
+                [[i] for i in range(len(batch))],
+                work,
+                count=len(batch),
+                concurrency=workers,
+                return_exceptions=return_exceptions,
+            )
+        finally:
+            # Nothing new starts; a delivery on the wire finishes before we return.
+            await asyncio.shield(
+                loop.run_in_executor(None, partial(threads.shutdown, cancel_futures=True))
+            )
+        return results
+
+    def close(self) -> None:
+        """Say QUIT on every idle connection and stop the engine; usable again afterwards."""
+        self._engine.close()
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for slot in idle:
+            slot.quit()

@@ -14,10 +14,11 @@ messages a call). Addresses in ``bad`` are refused one by one, the way the
 provider refuses one message of a batch while sending the others. Scripted
 answers still come first, so a test can put a 429 or a 502 before the
 provider's own answers. The server records when each request arrived
-(``Received.at``, :func:`time.monotonic`), when each answer left
-(``server.answered``) and the most requests it held at once
-(``server.max_in_flight``); :meth:`ProviderServer.hold` keeps requests waiting
-until :meth:`ProviderServer.release`.
+(``Received.at``, :func:`time.monotonic`), when each answer started to leave
+(``server.answered``: no client can have read it earlier) and the most requests it held at once
+(``server.max_in_flight``) and which client connection each came on
+(``Received.peer``); :meth:`ProviderServer.hold` keeps the played answers
+waiting (scripted ones still go at once) until :meth:`ProviderServer.release`.
 
 Exposed: :class:`ProviderServer`, :class:`Received`, :class:`Scripted`,
 :func:`postmark_answer`, :func:`mailjet_answer` and :data:`PLAYERS`.
@@ -67,6 +68,7 @@ class Received:
     headers: dict[str, str]  # names lower-cased
     body: bytes
     at: float = 0.0  # time.monotonic() when the request had arrived whole
+    peer: tuple[str, int] = ("", 0)  # the client's address and port: one per connection
 
     @property
     def content_type(self) -> str:
@@ -218,7 +220,7 @@ class ProviderServer:
 
     def __init__(self) -> None:
         self.requests: list[Received] = []
-        #: (request, status, time.monotonic() once the answer was written), in that order.
+        #: (request, status, time.monotonic() just before the answer was written), in order.
         self.answered: list[tuple[Received, int, float]] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -266,7 +268,11 @@ class ProviderServer:
         self._play_delay = delay
 
     def hold(self) -> None:
-        """Keep every request from now on waiting, unanswered, until :meth:`release`."""
+        """Keep the requests the player answers waiting, unanswered, until :meth:`release`.
+
+        Scripted answers still go at once, so a test can let a 429 through and
+        hold the rest.
+        """
         self._open.clear()
 
     def release(self) -> None:
@@ -291,7 +297,8 @@ class ProviderServer:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                received = Received(self.command, self.path, headers, body, time.monotonic())
+                peer = (str(self.client_address[0]), int(self.client_address[1]))
+                received = Received(self.command, self.path, headers, body, time.monotonic(), peer)
                 with server._lock:
                     server.requests.append(received)
                     server.in_flight += 1
@@ -304,10 +311,10 @@ class ProviderServer:
                         server.in_flight -= 1
 
             def _answer(self, received: Received, scripted: Scripted | None) -> None:
-                server._open.wait()
                 if scripted is not None:
                     answer = scripted
                 elif server._player is not None:
+                    server._open.wait()
                     answer = server._player(received, server._bad)
                     answer = Scripted(
                         answer.status, answer.body, answer.headers, server._play_delay
@@ -317,6 +324,7 @@ class ProviderServer:
                 if answer.delay:
                     time.sleep(answer.delay)
                 payload, content_type = answer.encoded()
+                leaving = time.monotonic()  # before the first byte: the client reads it later
                 self.send_response(answer.status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
@@ -326,7 +334,7 @@ class ProviderServer:
                 self.wfile.write(payload)
                 self.wfile.flush()
                 with server._lock:
-                    server.answered.append((received, answer.status, time.monotonic()))
+                    server.answered.append((received, answer.status, leaving))
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Keep the test output quiet."""

@@ -45,8 +45,9 @@ class MailgunTransport(HTTPTransport):
         region: ``"us"`` or ``"eu"``, where the domain was created.
         base_url: Another endpoint than the region's (a test server…).
         timeout: Seconds to wait for Mailgun, per request.
-        client: An :class:`httpx.Client` of the shop's own, left open by :meth:`close`.
+        client: An :class:`httpx.AsyncClient` of the shop's own, left open by :meth:`close`.
         retry: When to retry transient failures; never by default.
+        concurrency: Requests in flight at once, at most (8 by default).
 
     Raises:
         ConfigurationError: ``region`` is neither ``"us"`` nor ``"eu"``, or
@@ -65,15 +66,20 @@ class MailgunTransport(HTTPTransport):
         *,
         base_url: str | None = None,
         timeout: float = 10.0,
-        client: httpx.Client | None = None,
+        client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
+        concurrency: int | None = None,
     ) -> None:
         if region not in _REGIONS:
             raise ConfigurationError(f"mailgun: region must be 'us' or 'eu', not {region!r}")
         if not domain:
             raise ConfigurationError("mailgun: the sending domain is empty")
         super().__init__(
-            base_url=base_url or _REGIONS[region], timeout=timeout, client=client, retry=retry
+            base_url=base_url or _REGIONS[region],
+            timeout=timeout,
+            client=client,
+            retry=retry,
+            concurrency=concurrency,
         )
         self._api_key = api_key
         self.domain = domain

@@ -11,6 +11,12 @@ What Postmark documents (https://postmarkapp.com/developer):
 * Errors: ``{"ErrorCode": 300, "Message": "Invalid 'To' address…"}``; validation
   failures (invalid request 300, inactive recipient 406…) come as HTTP 422, a
   bad token as 401 with ``ErrorCode`` 10.
+* Batches: ``POST /email/batch`` takes a JSON list of the same messages, up to
+  500 messages and 50 MB of payload (attachments included) a call, each with
+  its own ``Headers``. It answers ``200`` even when some messages were refused:
+  a list of results in the order of the messages, each with its ``ErrorCode``
+  (0 when accepted, with its ``MessageID``) and ``Message``. A call refused
+  whole (bad token, malformed or oversized batch) answers as ``/email`` does.
 
 Postmark keeps transactional and broadcast mail in separate message streams and
 requires broadcast (marketing) mail to use a broadcast stream: pass
@@ -19,12 +25,14 @@ requires broadcast (marketing) mail to use a broadcast stream: pass
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import httpx
 
+from ...errors import PermanentTransportError, TransportError
 from ...messages import Email, Message
-from ..base import HTTPRequest, HTTPTransport
+from ..base import BatchLimits, HTTPRequest, HTTPTransport, Receipt
 from ..retry import RetryPolicy
 from ._answers import json_object, reading_answer
 from ._fields import base64_of, email_only, headers_of
@@ -42,13 +50,16 @@ class PostmarkTransport(HTTPTransport):
             marketing mail goes to ``message_stream`` too.
         base_url: Another endpoint than ``https://api.postmarkapp.com``.
         timeout: Seconds to wait for Postmark, per request.
-        client: An :class:`httpx.Client` of the shop's own, left open by :meth:`close`.
+        client: An :class:`httpx.AsyncClient` of the shop's own, left open by :meth:`close`.
         retry: When to retry transient failures; never by default.
+        concurrency: Requests in flight at once, at most (8 by default).
     """
 
     name = "postmark"
     channels = frozenset({"email"})
     default_base_url: ClassVar[str] = "https://api.postmarkapp.com"
+    #: ``/email/batch``: 500 messages and 50 MB a call, as Postmark documents.
+    batch_limits = BatchLimits(messages=500, bytes=50 * 1000 * 1000)
 
     def __init__(
         self,
@@ -58,10 +69,13 @@ class PostmarkTransport(HTTPTransport):
         broadcast_stream: str | None = None,
         base_url: str | None = None,
         timeout: float = 10.0,
-        client: httpx.Client | None = None,
+        client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
+        concurrency: int | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, timeout=timeout, client=client, retry=retry)
+        super().__init__(
+            base_url=base_url, timeout=timeout, client=client, retry=retry, concurrency=concurrency
+        )
         self._server_token = server_token
         self.message_stream = message_stream
         self.broadcast_stream = broadcast_stream
@@ -103,6 +117,39 @@ class PostmarkTransport(HTTPTransport):
         """The ``MessageID`` of the ``200`` answer."""
         with reading_answer(self.name):
             return str(response.json()["MessageID"])
+
+    def build_batch_request(self, messages: Sequence[Message]) -> HTTPRequest:
+        """``POST /email/batch``: the list of the messages' ``/email`` bodies."""
+        return HTTPRequest(
+            "POST", "/email/batch", json=[self.build_request(m).json for m in messages]
+        )
+
+    def parse_batch_response(
+        self, response: httpx.Response, messages: Sequence[Message]
+    ) -> list[Receipt | TransportError]:
+        """One result per message from the ``200`` list; a refused call refuses every message."""
+        if response.status_code != 200:
+            return self.batch_refused(response, messages)
+        with reading_answer(self.name):
+            answers = response.json()
+            if not isinstance(answers, list) or len(answers) != len(messages):
+                raise ValueError(f"expected a list of {len(messages)} results")
+            results: list[Receipt | TransportError] = []
+            for message, answer in zip(messages, answers, strict=True):
+                code = int(answer["ErrorCode"])
+                if code == 0:
+                    results.append(self.receipt(message, str(answer["MessageID"]), answer))
+                    continue
+                text = str(answer.get("Message") or f"ErrorCode {code}")
+                results.append(
+                    PermanentTransportError(
+                        f"{self.name}: message to {message.recipient} refused: {code} {text}",
+                        transport=self.name,
+                        code=code,
+                        provider_message=text,
+                    )
+                )
+            return results
 
     def parse_error(self, response: httpx.Response) -> tuple[int | str | None, str]:
         """Postmark's ``{"ErrorCode", "Message"}`` error body."""

@@ -40,8 +40,9 @@ class SendGridTransport(HTTPTransport):
         base_url: Another endpoint than ``https://api.sendgrid.com``
             (``https://api.eu.sendgrid.com`` for EU subusers).
         timeout: Seconds to wait for SendGrid, per request.
-        client: An :class:`httpx.Client` of the shop's own, left open by :meth:`close`.
+        client: An :class:`httpx.AsyncClient` of the shop's own, left open by :meth:`close`.
         retry: When to retry transient failures; never by default.
+        concurrency: Requests in flight at once, at most (8 by default).
     """
 
     name = "sendgrid"
@@ -54,10 +55,13 @@ class SendGridTransport(HTTPTransport):
         *,
         base_url: str | None = None,
         timeout: float = 10.0,
-        client: httpx.Client | None = None,
+        client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
+        concurrency: int | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, timeout=timeout, client=client, retry=retry)
+        super().__init__(
+            base_url=base_url, timeout=timeout, client=client, retry=retry, concurrency=concurrency
+        )
         self._api_key = api_key
 
     def auth(self) -> dict[str, str]:

@@ -39,8 +39,9 @@ class TwilioSmsTransport(HTTPTransport):
         auth_token: The account's Auth Token.
         base_url: Another endpoint than ``https://api.twilio.com``.
         timeout: Seconds to wait for Twilio, per request.
-        client: An :class:`httpx.Client` of the shop's own, left open by :meth:`close`.
+        client: An :class:`httpx.AsyncClient` of the shop's own, left open by :meth:`close`.
         retry: When to retry transient failures; never by default.
+        concurrency: Requests in flight at once, at most (8 by default).
     """
 
     name = "twilio"
@@ -54,10 +55,13 @@ class TwilioSmsTransport(HTTPTransport):
         *,
         base_url: str | None = None,
         timeout: float = 10.0,
-        client: httpx.Client | None = None,
+        client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
+        concurrency: int | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, timeout=timeout, client=client, retry=retry)
+        super().__init__(
+            base_url=base_url, timeout=timeout, client=client, retry=retry, concurrency=concurrency
+        )
         self.account_sid = account_sid
         self._auth_token = auth_token
 

@@ -51,8 +51,9 @@ class VonageSmsTransport(HTTPTransport):
         api_secret: The Vonage API secret.
         base_url: Another endpoint than ``https://rest.nexmo.com``.
         timeout: Seconds to wait for Vonage, per request.
-        client: An :class:`httpx.Client` of the shop's own, left open by :meth:`close`.
+        client: An :class:`httpx.AsyncClient` of the shop's own, left open by :meth:`close`.
         retry: When to retry transient failures; never by default.
+        concurrency: Requests in flight at once, at most (8 by default).
     """
 
     name = "vonage"
@@ -66,10 +67,13 @@ class VonageSmsTransport(HTTPTransport):
         *,
         base_url: str | None = None,
         timeout: float = 10.0,
-        client: httpx.Client | None = None,
+        client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
+        concurrency: int | None = None,
     ) -> None:
-        super().__init__(base_url=base_url, timeout=timeout, client=client, retry=retry)
+        super().__init__(
+            base_url=base_url, timeout=timeout, client=client, retry=retry, concurrency=concurrency
+        )
         self._api_key = api_key
         self._api_secret = api_secret
 
