@@ -15,7 +15,8 @@ provider refuses one message of a batch while sending the others. Scripted
 answers still come first, so a test can put a 429 or a 502 before the
 provider's own answers. The server records when each request arrived
 (``Received.at``, :func:`time.monotonic`), when each answer started to leave
-(``server.answered``: no client can have read it earlier) and the most requests it held at once
+(``server.answered``: no client can have read it earlier), what the player
+answered (``server.played``) and the most requests it held at once
 (``server.max_in_flight``) and which client connection each came on
 (``Received.peer``); :meth:`ProviderServer.hold` keeps the played answers
 waiting (scripted ones still go at once) until :meth:`ProviderServer.release`.
@@ -222,6 +223,8 @@ class ProviderServer:
         self.requests: list[Received] = []
         #: (request, status, time.monotonic() just before the answer was written), in order.
         self.answered: list[tuple[Received, int, float]] = []
+        #: (request, body) of every answer the player gave, in order.
+        self.played: list[tuple[Received, Any]] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self._player: Player | None = None
@@ -315,9 +318,11 @@ class ProviderServer:
                     answer = scripted
                 elif server._player is not None:
                     server._open.wait()
-                    answer = server._player(received, server._bad)
+                    played = server._player(received, server._bad)
+                    with server._lock:
+                        server.played.append((received, played.body))
                     answer = Scripted(
-                        answer.status, answer.body, answer.headers, server._play_delay
+                        played.status, played.body, played.headers, server._play_delay
                     )
                 else:
                     answer = Scripted(599, "unscripted")
