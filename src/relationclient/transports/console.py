@@ -40,6 +40,12 @@ class ConsoleTransport(BaseTransport):
         self.show_html = show_html
         self._lock = threading.Lock()
 
+    def check(self, message: Message) -> None:
+        """Carry a framework's :class:`~relationclient.messages.MailMessage` too (an email)."""
+        if isinstance(message, MailMessage) and "email" in self.channels:
+            return
+        super().check(message)
+
     def _send(self, message: Message) -> Receipt:
         if isinstance(message, Email):
             text, message_id = self.format_email(message), message.message_id

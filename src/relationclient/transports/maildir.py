@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 from ..errors import TransientTransportError
-from ..messages import Email, Message
+from ..messages import Email, MailMessage, Message
 from .base import BaseTransport, Receipt
 
 __all__ = ["MaildirTransport"]
@@ -79,9 +79,15 @@ class MaildirTransport(BaseTransport):
             accepted=accepted,
         )
 
+    def check(self, message: Message) -> None:
+        """Carry a framework's :class:`~relationclient.messages.MailMessage` too (an email)."""
+        if isinstance(message, MailMessage) and "email" in self.channels:
+            return
+        super().check(message)
+
     def _send(self, message: Message) -> Receipt:
         self.open()
-        if isinstance(message, Email):
+        if isinstance(message, Email | MailMessage):
             path = self._deliver_email(message)
             return self.receipt(message, message.message_id, raw=str(path))
         receipt = self.receipt(message, uuid.uuid4().hex)
@@ -104,7 +110,7 @@ class MaildirTransport(BaseTransport):
             os.close(fd)
         return receipt
 
-    def _deliver_email(self, email: Email) -> Path:
+    def _deliver_email(self, email: Email | MailMessage) -> Path:
         mime = email.to_mime()
         # Files on disk use the local line ending; SMTP's CRLF is for the wire.
         data = mime.as_bytes(policy=mime.policy.clone(linesep="\n"))

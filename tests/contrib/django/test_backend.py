@@ -10,8 +10,11 @@ with the standard library.
 from __future__ import annotations
 
 import email.policy
+import io
+import mailbox
 from email.message import EmailMessage as ParsedMessage
 from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +24,14 @@ from pydantic import ValidationError
 
 from relationclient.contrib.django import get_outbox, get_transport, mail_message
 from relationclient.contrib.django.transport import DjangoTransport
-from relationclient.errors import ConfigurationError
+from relationclient.errors import ConfigurationError, UnsupportedMessageError
 from relationclient.messages import MailMessage
+from relationclient.transports import (
+    ConsoleTransport,
+    MaildirTransport,
+    MemoryTransport,
+    PostmarkTransport,
+)
 
 from ...transports.smtp_server import SMTPServer
 
@@ -179,3 +188,44 @@ def test_several_messages_one_put_each(shop_settings: Any) -> None:
         assert connection.send_messages(messages) == 3
     assert get_outbox().counts()["queued"] == 3
     assert len({m.extra_headers["Message-ID"] for m in messages}) == 3
+
+
+def test_dispatched_through_memory_from_the_transport_url(shop_settings: Any) -> None:
+    shop_settings.RELATIONCLIENT = {**shop_settings.RELATIONCLIENT, "TRANSPORT": "memory://"}
+    sent = notice()
+    sent.send()
+    transport = get_transport()
+    assert isinstance(transport, MemoryTransport)
+    assert get_outbox().dispatch(transport).sent == 1
+    [kept] = transport.outbox
+    assert isinstance(kept, MailMessage)
+    assert transport.receipts[0].message_id == sent.extra_headers["Message-ID"]
+    assert_same_mail(parse(kept.as_bytes()), sent)
+
+
+def test_dispatched_into_a_maildir(shop_settings: Any, tmp_path: Path) -> None:
+    sent = notice()
+    sent.send()
+    assert get_outbox().dispatch(MaildirTransport(tmp_path / "mail")).sent == 1
+    [(_, stored)] = mailbox.Maildir(tmp_path / "mail", create=False).items()
+    assert_same_mail(parse(stored.as_bytes()), sent)
+
+
+def test_printed_by_the_console(shop_settings: Any) -> None:
+    sent = notice()
+    sent.send()
+    printed = io.StringIO()
+    assert get_outbox().dispatch(ConsoleTransport(printed)).sent == 1
+    text = printed.getvalue()
+    for line in ("Cc:", "Bcc:", "archives@maison-lumiere.fr", "facture.pdf", sent.body.strip()):
+        assert line in text
+
+
+def test_http_providers_refuse_it_naming_the_type(shop_settings: Any) -> None:
+    sent = notice()
+    sent.send()
+    postmark = PostmarkTransport("server-token", base_url="http://127.0.0.1:9")
+    with pytest.raises(UnsupportedMessageError, match="MailMessage"):
+        postmark.send(mail_message(sent))
+    report = get_outbox().dispatch(postmark)
+    assert (report.sent, report.dead) == (0, 1)

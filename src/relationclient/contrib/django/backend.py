@@ -25,7 +25,7 @@ from email.mime.base import MIMEBase
 from email.utils import getaddresses
 from typing import Any
 
-from django.conf import settings
+from django import conf as django_conf
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
@@ -80,7 +80,9 @@ def mail_message(message: EmailMessage) -> MailMessage:
         message_id = make_msgid(domain=DNS_NAME)
         message.extra_headers["Message-ID"] = message_id
     headers = {k: v for k, v in headers.items() if k.lower() != "message-id"}
-    [sender] = _mailboxes([message.from_email or settings.DEFAULT_FROM_EMAIL], "from_email")
+    [sender] = _mailboxes(
+        [message.from_email or django_conf.settings.DEFAULT_FROM_EMAIL], "from_email"
+    )
     alternatives = [
         Alternative(
             content=content if isinstance(content, str) else bytes(content).decode(),
@@ -102,7 +104,7 @@ def mail_message(message: EmailMessage) -> MailMessage:
         alternatives=alternatives,
         attachments=[_attachment(item) for item in message.attachments],
         headers=headers,
-        locale=translation.get_language() or settings.LANGUAGE_CODE or "und",
+        locale=translation.get_language() or django_conf.settings.LANGUAGE_CODE or "und",
         created_at=datetime.now(UTC),
         shop_id=current.shop_id,
     )

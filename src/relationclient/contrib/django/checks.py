@@ -1,20 +1,20 @@
 """Django system checks for the ``RELATIONCLIENT`` setting (``manage.py check``).
 
-==================  =================================================================
-id                  what is wrong
-==================  =================================================================
-relationclient.E001 ``RELATIONCLIENT`` is not a dict, or has an unknown key or a value
-                    of the wrong type
-relationclient.E002 ``RELATIONCLIENT["OUTBOX"]`` is missing
-relationclient.E003 ``RELATIONCLIENT["OUTBOX"]`` is not a usable outbox URL
-relationclient.E004 ``RELATIONCLIENT["TRANSPORT"]`` is missing
-relationclient.E005 ``RELATIONCLIENT["TRANSPORT"]`` is not a usable transport URL
-relationclient.E006 ``RELATIONCLIENT["EMAIL_BACKEND"]`` names relationclient's own
-                    backend, which would store every mail back into the outbox
-relationclient.E007 ``RELATIONCLIENT["EMAIL_BACKEND"]`` cannot be imported
-relationclient.E008 ``RELATIONCLIENT["WEBHOOKS"]`` is unusable (unknown provider,
-                    wrong kind of secret, ``WEBHOOK_PUBLIC_URL`` missing)
-==================  =================================================================
+===================  ===============================================================
+id                   what is wrong
+===================  ===============================================================
+relationclient.E001  ``RELATIONCLIENT`` is not a dict, or has an unknown key or a
+                     value of the wrong type
+relationclient.E002  ``RELATIONCLIENT["OUTBOX"]`` is missing
+relationclient.E003  ``RELATIONCLIENT["OUTBOX"]`` is not a usable outbox URL
+relationclient.E004  ``RELATIONCLIENT["TRANSPORT"]`` is missing
+relationclient.E005  ``RELATIONCLIENT["TRANSPORT"]`` is not a usable transport URL
+relationclient.E006  ``RELATIONCLIENT["EMAIL_BACKEND"]`` names relationclient's own
+                     backend, which would store every mail back into the outbox
+relationclient.E007  ``RELATIONCLIENT["EMAIL_BACKEND"]`` cannot be imported
+relationclient.E008  ``RELATIONCLIENT["WEBHOOKS"]`` is unusable (unknown provider,
+                     wrong kind of secret, ``WEBHOOK_PUBLIC_URL`` missing)
+===================  ===============================================================
 
 Nothing here connects to anything: URLs are parsed, backends imported.
 """
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
+from django import conf as django_conf
 from django.core import checks
 from django.utils.module_loading import import_string
 
@@ -55,7 +55,7 @@ def check_settings(
     app_configs: Sequence[Any] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
     """Every problem of ``settings.RELATIONCLIENT``, one message each."""
-    raw = getattr(settings, "RELATIONCLIENT", None)
+    raw = getattr(django_conf.settings, "RELATIONCLIENT", None)
     backend = raw.get("EMAIL_BACKEND") if isinstance(raw, dict) else None
     if isinstance(backend, str) and is_own_backend(backend):
         return [

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
+from django import conf as django_conf
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
@@ -147,7 +147,7 @@ def get_settings() -> Settings:
             key, a value of the wrong type, or an ``EMAIL_BACKEND`` naming
             relationclient's own backend. The message names the key.
     """
-    raw = getattr(settings, "RELATIONCLIENT", None)
+    raw = getattr(django_conf.settings, "RELATIONCLIENT", None)
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
