@@ -17,6 +17,7 @@ Babel's ``Locale.character_order``.
 
 from __future__ import annotations
 
+import pickle
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -27,10 +28,13 @@ from typing import Any
 import phonenumbers
 import pytest
 from babel import Locale
+from babel.numbers import format_currency
+from markupsafe import Markup
 from phonenumbers import PhoneNumberFormat
 
 from relationclient import Composer, samples
-from relationclient.i18n import translations
+from relationclient.i18n import Formatter, isolate, translations
+from relationclient.i18n.isolation import plain
 
 from .conftest import KINDS, expected
 
@@ -447,3 +451,76 @@ def test_an_attribute_or_url_never_holds_a_span_or_a_mark(
                 assert not BIDI.search(value), where
                 assert not re.search("%E2%81%A[6-9]", value, re.I), where
             todo.extend(c for c in element.children if isinstance(c, Element))
+
+
+MERCHANT_HTML = (
+    '{% extends "relationclient/email/account_created.html" %}{% block content %}{{ super() }}'
+    '<p id="voucher">{{ _("Voucher %(code)s", code=voucher|ltr) }}, '
+    "{% trans code=voucher|ltr %}again {{ code }}{% endtrans %} "
+    '<a href="https://shop.example/v?c={{ (voucher|ltr)|plain|urlencode }}">open</a></p>'
+    "{% endblock %}"
+)
+MERCHANT_TEXT = (
+    '{% extends "relationclient/email/account_created.txt" %}{% block content %}{{ super() }}'
+    '{{ _("Voucher %(code)s", code=voucher|ltr) }}{% endblock %}'
+)
+
+
+@pytest.mark.parametrize("locale", ["ar", "fr"])
+def test_a_merchant_template_marks_its_own_values_with_the_ltr_filter(
+    composer: Composer, locale: str
+) -> None:
+    """``|ltr`` and ``|plain`` work in shop templates, in the merchant sandbox too."""
+    edited = composer.with_merchant_templates(
+        {"email/account_created.html": MERCHANT_HTML, "email/account_created.txt": MERCHANT_TEXT}
+    )
+    voucher = "AB-12 34"
+    email = edited.email(
+        "account_created", voucher=voucher, **samples.context("account_created", locale)
+    )
+    spans = [s for s in Tree(email.html).spans() if s.text() == voucher]
+    assert len(spans) == 2
+    assert all(s.attrs["dir"] == "ltr" and "nowrap" in s.attrs["style"] for s in spans)
+    (paragraph,) = {id(s.parent): s.parent for s in spans}.values()
+    assert paragraph is not None
+    assert paragraph.attrs["id"] == "voucher"
+    (link,) = [e for e in paragraph.children if isinstance(e, Element) and e.tag == "a"]
+    assert link.attrs["href"] == "https://shop.example/v?c=AB-12%2034"
+    wrapped = f"{LRI}{voucher}{PDI}" if direction_of(locale) == "rtl" else voucher
+    assert f"Voucher {wrapped}" in email.text
+
+
+def test_isolated_values_escape_pickle_and_refuse_a_bad_direction() -> None:
+    value = isolate("<A&B>", rtl=True)
+    assert str(value) == f"{LRI}<A&B>{PDI}"
+    assert value.plain == "<A&B>"
+    assert value.__html__() == (
+        '<span dir="ltr" class="ltr" style="white-space: nowrap;">&lt;A&amp;B&gt;</span>'
+    )
+    assert Markup("<p>%(v)s</p>") % {"v": value} == f"<p>{value.__html__()}</p>"
+    assert "%(v)s" % {"v": value} == str(value)  # noqa: UP031 - as gettext formats text parts
+    again = pickle.loads(pickle.dumps(value))
+    assert (again, again.plain, again.__html__()) == (value, value.plain, value.__html__())
+    assert isolate(value, rtl=False) == "<A&B>"  # isolated again, not twice
+    assert plain(value) == "<A&B>"
+    assert plain(Markup("<b>x</b>")) == Markup("<b>x</b>")
+    with pytest.raises(ValueError, match="direction"):
+        isolate("x", rtl=True, direction="up")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("locale", "rtl"), [("ar", True), ("fr", False), ("fr", True)])
+def test_formatter_isolates_amounts_in_the_direction_of_their_locale(
+    locale: str, rtl: bool
+) -> None:
+    """An amount runs in its format locale's direction; marks only around right-to-left text."""
+    fmt = Formatter(locale, "FR", "Europe/Paris", rtl=rtl)
+    amount = fmt.money(Decimal("-1234.5"), "EUR")
+    babel = format_currency(Decimal("-1234.5"), "EUR", locale=locale)
+    opening = RLI if direction_of(locale) == "rtl" else LRI
+    assert str(amount) == (f"{opening}{babel}{PDI}" if rtl else babel)
+    assert amount.plain == babel
+    assert amount.direction == direction_of(locale)
+    phone = fmt.phone(samples.shop().phone)
+    assert phone.plain == phone_for(samples.shop().phone, "FR")
+    assert phone.direction == "ltr"
+    assert fmt.email("a@b.example").nowrap is False
