@@ -571,3 +571,81 @@ def test_a_new_event_loop_gets_a_new_connection(make_outbox: MakeOutbox) -> None
     asyncio.run(outbox.aput(second))
     assert outbox.counts()["queued"] == 2
     outbox.close()
+
+
+def test_an_unexpected_error_propagates_as_itself_and_the_entries_wait_for_their_lease(
+    outbox: Outbox,
+) -> None:
+    class Broken:
+        """An AsyncTransport whose batch call fails with a bug, not a TransportError."""
+
+        name = "broken"
+
+        async def asend(self, message: Message) -> Receipt:
+            raise RuntimeError("bug in the transport")
+
+        async def asend_many(self, messages: Iterable[Message], **options: Any) -> Any:
+            raise RuntimeError("bug in the transport")
+
+        async def aclose(self) -> None:
+            pass
+
+    async def scenario() -> None:
+        for message in emails(4):
+            await outbox.aput(message)
+        with pytest.raises(RuntimeError, match="bug in the transport"):
+            await outbox.adispatch(Broken(), workers=2, batch_size=2)
+        await outbox.aclose()
+
+    asyncio.run(scenario())
+    assert outbox.counts()["sending"] == 4  # as after dispatch: back when the lease lapses
+
+
+def test_a_cancelled_claim_finishes_and_gives_its_entries_back(
+    make_outbox: MakeOutbox, outbox_url: str
+) -> None:
+    outbox = make_outbox()  # leases of 60 s: only a release makes the entries claimable again
+    messages = emails(3)
+    for message in messages:
+        outbox.put(message)
+    # Another connection holds the lock a claim needs: SQLite's write lock, or the
+    # entries' table in PostgreSQL.
+    if outbox_url.startswith("sqlite"):
+        blocker: Any = sqlite3.connect(outbox_url.removeprefix("sqlite:///"), isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+    else:
+        blocker = psycopg.connect(outbox_url)
+        blocker.execute("LOCK TABLE relationclient_outbox IN ACCESS EXCLUSIVE MODE")
+        watcher = psycopg.connect(outbox_url, autocommit=True)
+
+    def claim_waits() -> bool:
+        if outbox_url.startswith("sqlite"):
+            return True  # SQLite does not say who waits for its lock
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        row = watcher.execute(waiting).fetchone()
+        return bool(row and row[0])
+
+    memory = MemoryTransport()
+
+    async def scenario() -> None:
+        claiming = asyncio.create_task(outbox.adispatch(memory))
+        for _ in range(3000):
+            await asyncio.sleep(0.001)
+            if await asyncio.to_thread(claim_waits):
+                break
+        claiming.cancel()
+        await asyncio.sleep(0.01)
+        blocker.rollback()  # the claim goes through, then is released
+        with pytest.raises(asyncio.CancelledError):
+            await claiming
+        report = await outbox.adispatch(memory)
+        assert report.sent == 3
+        await outbox.aclose()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        blocker.close()
+        if not outbox_url.startswith("sqlite"):
+            watcher.close()
+    assert sorted(subjects(memory.outbox)) == sorted(subjects(messages))  # each once

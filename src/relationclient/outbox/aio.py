@@ -78,6 +78,10 @@ class AsyncStore(Protocol):
         """Close the connection."""
         ...
 
+    def clone(self) -> AsyncStore:
+        """A store of its own for one more worker (its own connection where it has one)."""
+        ...
+
     def abandon(self) -> None:
         """Drop the connection without awaiting (its event loop is gone)."""
         ...
@@ -142,6 +146,10 @@ class ThreadedStore:
 
     async def aclose(self) -> None:
         """Nothing of its own to close: the connection is the outbox's (``Outbox.close``)."""
+
+    def clone(self) -> ThreadedStore:
+        """Itself: SQLite has one writer at a time, whichever connection writes."""
+        return self
 
     def abandon(self) -> None:
         """Nothing of its own to drop."""

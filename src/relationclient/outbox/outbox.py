@@ -932,15 +932,26 @@ class Outbox:
             if workers == 1 or key is not None:
                 tally = await self._awork(store, transport, budget, claim, heartbeat)
             else:
-                async with asyncio.TaskGroup() as group:
-                    tasks = [
-                        group.create_task(self._awork(store, transport, budget, claim, heartbeat))
-                        for _ in range(workers)
-                    ]
+                # Each worker on a connection of its own (PostgreSQL), as dispatch's threads.
+                stores = [store] + [store.clone() for _ in range(workers - 1)]
+                try:
+                    async with asyncio.TaskGroup() as group:
+                        tasks = [
+                            group.create_task(self._awork(own, transport, budget, claim, heartbeat))
+                            for own in stores
+                        ]
+                except BaseExceptionGroup as failed:  # as dispatch: the first error, as it is
+                    raise failed.exceptions[0] from None
+                finally:
+                    for own in stores[1:]:
+                        if own is not store:
+                            await to_completion(own.aclose())
                 tally = _Tally.total(task.result() for task in tasks)
         finally:
             # stop() waits for a renewal in progress: in a thread, off the loop.
-            await to_completion(asyncio.to_thread(heartbeat.stop))
+            _, cancelled = await to_completion(asyncio.to_thread(heartbeat.stop))
+            if cancelled:
+                raise asyncio.CancelledError
         return tally.report(time.monotonic() - started)
 
     async def _awork(

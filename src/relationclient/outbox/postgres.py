@@ -525,6 +525,12 @@ class AsyncPostgresStore(PostgresDialect):
         """Record how claimed entries ended; the ids recorded."""
         return await self.run(self.record_plan(now, outcomes))
 
+    def clone(self) -> AsyncPostgresStore:
+        """Another store on a connection of its own (opened on first use), for one more worker."""
+        store = AsyncPostgresStore(self.url, self.lock_timeout, self._ensure_schema)
+        store._schema_ready = self._schema_ready
+        return store
+
     async def aclose(self) -> None:
         """Close the connection; the next operation opens another."""
         if self._conn is not None:
