@@ -266,6 +266,20 @@ def test_aput_joins_the_shops_sqlite_transaction(tmp_path: Path, clock: Clock) -
     outbox.close()
 
 
+def test_aput_names_the_sqlite_connection_a_thread_cannot_use(tmp_path: Path) -> None:
+    path = tmp_path / "shop.sqlite3"
+    outbox = Outbox(f"sqlite:///{path}")
+    shop = sqlite3.connect(path)  # check_same_thread left on: unusable from the worker thread
+
+    async def scenario() -> None:
+        with pytest.raises(ConfigurationError, match="check_same_thread=False"):
+            await outbox.aput(email(), connection=shop)
+        await outbox.aclose()
+
+    asyncio.run(scenario())
+    shop.close()
+
+
 # -- adispatch does what dispatch does ------------------------------------------------------
 def test_adispatch_sends_retries_and_parks_dead_like_dispatch(
     make_outbox: MakeOutbox, clock: Clock

@@ -22,6 +22,10 @@ never send one entry twice (:mod:`.heartbeat`, :mod:`.store`). Delivery events
 come back through :meth:`Outbox.record_events` and feed each shop's
 suppression list (:mod:`.suppression`), which ``put`` and ``dispatch`` obey.
 
+asyncio shops (FastAPI…) call ``await outbox.aput(message)`` and ``await
+outbox.adispatch(transport)``: the same outbox, the event loop never blocked
+(:mod:`.aio`).
+
 Why the standard library's :mod:`sqlite3` and psycopg 3 rather than SQLAlchemy:
 the outbox needs about ten statements, and their correctness rests on details
 an abstraction layer would hide or make awkward — ``BEGIN IMMEDIATE`` to take

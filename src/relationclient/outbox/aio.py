@@ -21,10 +21,12 @@ or record what it got before raising :class:`asyncio.CancelledError`.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from ..errors import ConfigurationError
 from .entry import OutboxEntry
 from .store import NewEntry, Outcome, Store
 from .suppression import Suppression
@@ -103,7 +105,16 @@ class ThreadedStore:
 
     def _locked(self, call: Callable[[Store], T], connection: object | None = None) -> T:
         with self._lock:
-            return call(self._main(connection))
+            try:
+                return call(self._main(connection))
+            except sqlite3.ProgrammingError as exc:
+                if connection is None or "thread" not in str(exc):
+                    raise
+                raise ConfigurationError(
+                    "outbox on SQLite: aput(connection=…) uses the shop's connection from "
+                    "the outbox's worker thread; open it with sqlite3.connect(…, "
+                    "check_same_thread=False)"
+                ) from exc
 
     async def _run(self, call: Callable[[Store], T], connection: object | None = None) -> T:
         return await asyncio.to_thread(self._locked, call, connection)

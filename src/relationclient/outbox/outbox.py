@@ -251,7 +251,9 @@ class Outbox:
             raising :class:`~relationclient.outbox.LockTimeoutError`, which
             says what holds it as far as the database can tell.
 
-    The outbox may be shared by threads. Other database errors are the
+    The outbox may be shared by threads. asyncio code uses :meth:`aput`,
+    :meth:`adispatch` and :meth:`aclose` (or ``async with``), which never
+    block the event loop, beside the sync calls. Other database errors are the
     driver's own (:class:`sqlite3.Error`, :class:`psycopg.Error`), raised as
     they come.
 
