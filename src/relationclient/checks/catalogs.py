@@ -195,11 +195,11 @@ def french_typography(text: str) -> list[str]:
     French sets a narrow no-break space (U+202F) before ; ! ? and a no-break
     space (U+00A0) before : and », and after «. A plain space there lets the
     line break before the sign; no space at all is an English habit. Signs
-    inside a URL, a placeholder (``%(name)s``) or a time (``10:42``) are not
-    punctuation and are left alone.
+    inside a URL (``mailto:`` links too), a placeholder (``%(name)s``) or a time
+    (``10:42``) are not punctuation and are left alone.
     """
     faults = []
-    scrubbed = re.sub(r"https?://\S+|%\([^)]*\)s|\d:\d", "x", text)
+    scrubbed = re.sub(r"https?://\S+|mailto:\S+|%\([^)]*\)s|\d:\d", "x", text)
     for found in _SPACE_BEFORE.finditer(scrubbed):
         sign = found.group(2)
         if sign == ":" and scrubbed[found.end() : found.end() + 2] == "//":

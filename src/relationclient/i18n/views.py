@@ -49,13 +49,15 @@ __all__ = [
 
 
 class LineView(NamedTuple):
-    """One order line, formatted: name, variant, quantity, unit price, line total."""
+    """One order line, formatted: name, variant, quantity, unit price, line total, picture."""
 
     name: str
     variant: str | None
     quantity: int
     unit_price: str
     total: str
+    #: The product's picture (``OrderLine.image_url``), or None.
+    image_url: str | None = None
 
 
 class TaxView(NamedTuple):
@@ -71,7 +73,7 @@ def _lines(lines: Iterable[OrderLine], money: Callable[[Decimal], str]) -> list[
         unit = money(line.unit_price)
         # One article (most lines): the line total is the unit price, same text.
         total = unit if line.total == line.unit_price else money(line.total)
-        views.append(LineView(line.name, line.variant, line.quantity, unit, total))
+        views.append(LineView(line.name, line.variant, line.quantity, unit, total, line.image_url))
     return views
 
 

@@ -33,7 +33,7 @@ from ..errors import RenderError
 from ..i18n.isolation import Isolated, isolate, plain
 from .inline import inline_template
 from .sandbox import MerchantSandbox, SandboxLimits
-from .text import blocks
+from .text import blocks, columns
 
 __all__ = [
     "PACKAGED_TEMPLATES",
@@ -168,16 +168,6 @@ class SandboxFragments:
             return env.call(context, macro, *values)
 
         return self._fragments.fetch(name, macro, args, call)
-
-
-def columns(left: str, right: str, width: int = 64) -> str:
-    """Jinja filter ``left|columns(right)``: ``right`` flush with column ``width``.
-
-    For plain-text emails; text too long for the line is not cut, ``right``
-    then follows after two spaces.
-    """
-    gap = max(width - len(left) - len(right), 2)
-    return f"{left}{' ' * gap}{right}"
 
 
 def textlines(lines: Iterable[str]) -> str:

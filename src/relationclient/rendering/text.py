@@ -7,8 +7,10 @@ rendered text is tidied here, the same way for every kind.
 from __future__ import annotations
 
 import re
+import textwrap
+from typing import Any
 
-__all__ = ["Piece", "blocks", "one_line", "sms_line", "tidy_text"]
+__all__ = ["Piece", "blocks", "columns", "one_line", "sms_line", "tidy_text"]
 
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -32,6 +34,34 @@ def sms_line(text: str) -> str:
     French amounts and punctuation in GSM-7.
     """
     return " ".join(text.split())
+
+
+#: How far the lines of a wrapped left column are indented, as the lines under it are.
+COLUMN_INDENT = 4
+
+
+def columns(left: Any, right: Any, width: int = 64) -> str:
+    """Jinja filter ``left|columns(right)``: ``right`` flush with column ``width``.
+
+    For plain-text emails. A ``left`` too long for the room beside ``right``
+    wraps at its blanks (never at a no-break space) onto lines indented by
+    :data:`COLUMN_INDENT`, so a long product name never pushes the amounts'
+    column out of line; a single word longer than the room is kept whole, and
+    ``right`` then follows after two spaces.
+    """
+    left, right = str(left), str(right)
+    room = width - len(right) - 2
+    if len(left) <= room or room <= COLUMN_INDENT:
+        return f"{left}{' ' * max(width - len(left) - len(right), 2)}{right}"
+    first, *rest = textwrap.wrap(
+        left,
+        room,
+        subsequent_indent=" " * COLUMN_INDENT,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    lines = [f"{first}{' ' * max(width - len(first) - len(right), 2)}{right}", *rest]
+    return "\n".join(lines)
 
 
 def tidy_text(text: str) -> str:
