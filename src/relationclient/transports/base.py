@@ -12,6 +12,7 @@ import asyncio
 import copy
 import json
 import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -311,6 +312,13 @@ class BatchLimits:
 DEFAULT_RATE_LIMIT_WAIT = 1.0
 
 
+async def _close_owned_client(state: dict[str, Any]) -> None:
+    """The engine's clean-up: close the transport's own client, never the shop's."""
+    client = state.get("client")
+    if client is not None and state.get("owned"):
+        await client.aclose()
+
+
 class HTTPTransport(BaseTransport):
     """Base of the HTTP API providers: one pooled client, the engine, batches, 429s and errors.
 
@@ -380,7 +388,8 @@ class HTTPTransport(BaseTransport):
         self.timeout = timeout
         self.concurrency = concurrency or self.default_concurrency
         self._given_client = client
-        self._engine = Engine(self.name, cleanup=self._close_client)
+        self._engine = Engine(self.name, cleanup=_close_owned_client)
+        weakref.finalize(self, self._engine.halt)  # a transport dropped unclosed stops its loop
 
     # -- what providers provide -----------------------------------------------
     def build_request(self, message: Message) -> HTTPRequest:
@@ -473,11 +482,13 @@ class HTTPTransport(BaseTransport):
 
     # -- the engine's side (all of it runs on the engine's loop) ----------------------
     def _state(self) -> dict[str, Any]:
+        """The engine's loop-bound state: client, request slots, rate gate (made on the loop)."""
         state = self._engine.state
         if "client" not in state:
             limits = httpx.Limits(
                 max_connections=self.concurrency, max_keepalive_connections=self.concurrency
             )
+            state["owned"] = self._given_client is None
             state["client"] = self._given_client or httpx.AsyncClient(
                 timeout=self.timeout, limits=limits
             )
@@ -486,14 +497,9 @@ class HTTPTransport(BaseTransport):
         return state
 
     @property
-    def rate_gate(self) -> RateGate:
-        """The transport's rate gate (on the engine's loop), for inspection."""
-        return self._state()["gate"]  # type: ignore[no-any-return]
-
-    async def _close_client(self) -> None:
-        client = self._engine.state.get("client")
-        if client is not None and client is not self._given_client:
-            await client.aclose()
+    def rate_gate(self) -> RateGate | None:
+        """The transport's rate gate while its engine runs (None before the first send)."""
+        return self._engine.state.get("gate")
 
     async def _call(self, request: HTTPRequest) -> httpx.Response:
         """One HTTP call: waits for a slot and for the rate gate, then sends."""

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -87,11 +88,18 @@ class Engine:
 
     Args:
         name: Names the thread (``relationclient-<name>``), for debugging.
-        cleanup: A coroutine function run on the loop before it stops
-            (closing the transport's ``httpx.AsyncClient``…).
+        cleanup: A coroutine function run on the loop before it stops, given
+            :attr:`state` (to close the transport's ``httpx.AsyncClient``…).
+            It must not hold the transport, so that a transport dropped
+            without ``close()`` can still be collected and halt its engine
+            (:meth:`halt`, through :func:`weakref.finalize`).
     """
 
-    def __init__(self, name: str, cleanup: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        cleanup: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    ) -> None:
         self.name = name
         self._cleanup = cleanup
         self._lock = threading.Lock()
@@ -135,7 +143,11 @@ class Engine:
     def _submit(
         self, coroutine: Coroutine[Any, Any, T]
     ) -> tuple[concurrent.futures.Future[T], concurrent.futures.Future[None]]:
-        """Start ``coroutine`` on the loop: (its result, a future done once it has ended)."""
+        """Start ``coroutine`` on the loop: (its result, a future done once its task ended).
+
+        Cancelling the result cancels the task; the second future is set when
+        the task is over, even when it was cancelled before it could start.
+        """
         loop = self._started()
         if threading.current_thread() is self._thread:
             coroutine.close()
@@ -143,15 +155,31 @@ class Engine:
                 f"{self.name}: a blocking send was called from the transport's own engine "
                 "thread, where it would wait for itself"
             )
+        result: concurrent.futures.Future[T] = concurrent.futures.Future()
         ended: concurrent.futures.Future[None] = concurrent.futures.Future()
 
-        async def hosted() -> T:
-            try:
-                return await coroutine
-            finally:
-                ended.set_result(None)
+        def start() -> None:
+            task = loop.create_task(coroutine)
 
-        return asyncio.run_coroutine_threadsafe(hosted(), loop), ended
+            def finished(task: asyncio.Task[T]) -> None:
+                ended.set_result(None)
+                with contextlib.suppress(concurrent.futures.InvalidStateError):
+                    if task.cancelled():
+                        result.cancel()
+                    elif (error := task.exception()) is not None:
+                        result.set_exception(error)
+                    else:
+                        result.set_result(task.result())
+
+            def cancel(future: concurrent.futures.Future[T]) -> None:
+                if future.cancelled():
+                    loop.call_soon_threadsafe(task.cancel)
+
+            task.add_done_callback(finished)
+            result.add_done_callback(cancel)
+
+        loop.call_soon_threadsafe(start)
+        return result, ended
 
     # -- submitting work ----------------------------------------------------------------
     def run(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -207,16 +235,28 @@ class Engine:
         """:meth:`close` without blocking the caller's loop."""
         await asyncio.to_thread(self.close)
 
-    async def _finish(self) -> None:
+    def halt(self) -> None:
+        """Stop the loop without waiting for it (for a finalizer, which may run anywhere)."""
+        with self._lock:
+            loop, self._loop, self._thread = self._loop, None, None
+            if self._pid != os.getpid():
+                return
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                asyncio.run_coroutine_threadsafe(self._finish(stop=True), loop)
+
+    async def _finish(self, *, stop: bool = False) -> None:
         try:
             if self._cleanup is not None:
-                await self._cleanup()
+                await self._cleanup(self.state)
         finally:
             self.state = {}
             others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in others:
                 task.cancel()
             await asyncio.gather(*others, return_exceptions=True)
+            if stop:
+                asyncio.get_running_loop().stop()
 
 
 async def run_units(

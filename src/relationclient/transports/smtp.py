@@ -18,6 +18,7 @@ import smtplib
 import socket
 import ssl
 import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -118,6 +119,7 @@ class SMTPTransport(BaseTransport):
         self._idle: list[_Slot] = []
         self._lock = threading.Lock()
         self._engine = Engine(self.name)
+        weakref.finalize(self, self._engine.halt)  # a transport dropped unclosed stops its loop
 
     # -- connections ------------------------------------------------------------------
     def _connect(self) -> smtplib.SMTP:

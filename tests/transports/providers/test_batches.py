@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
 import threading
 import time
@@ -287,7 +288,10 @@ def test_a_429_holds_back_every_request_of_the_transport_until_retry_after(
     worker.start()
     try:
         wait_until(lambda: len(server.requests) == 2, "the first two calls")
-        wait_until(lambda: postmark.rate_gate.opens_at > 0, "the client to read the 429")
+        wait_until(
+            lambda: (gate := postmark.rate_gate) is not None and gate.opens_at > 0,
+            "the client to read the 429",
+        )
         server.release()
         worker.join()
     finally:
@@ -435,3 +439,13 @@ def test_the_batch_request_is_the_documented_json(server: ProviderServer) -> Non
     assert json.loads(request.body) == [
         PostmarkTransport(SECRET).build_request(m).json for m in messages
     ]
+
+
+def test_a_transport_dropped_without_close_stops_its_engine(server: ProviderServer) -> None:
+    server.play("postmark")
+    postmark = PostmarkTransport(SECRET, base_url=server.url)
+    postmark.send_many(bulk(2))
+    assert len(engine_threads()) == 1
+    del postmark
+    gc.collect()
+    wait_until(lambda: engine_threads() == [], "the engine's thread to end")

@@ -59,6 +59,8 @@ class VonageSmsTransport(HTTPTransport):
     name = "vonage"
     channels = frozenset({"sms"})
     default_base_url: ClassVar[str] = "https://rest.nexmo.com"
+    #: Status 1, "Throttled": the account's rate, so the whole transport slows down.
+    rate_limit_codes: ClassVar[frozenset[str]] = frozenset({"1"})
 
     def __init__(
         self,
