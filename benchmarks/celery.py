@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from relationclient.outbox import NO_QUIET_HOURS, Outbox
-from relationclient.transports import SMTPTransport
+from relationclient.transports import SMTPTransport, Transport
+from relationclient.transports.providers import PostmarkTransport
 
 from .outbox import RETRY, _fresh_outbox, postgres_server
 from .send import _client_context, _emails, _free_port, latency_proxy, smtp_server
@@ -46,11 +47,33 @@ from .send import _client_context, _emails, _free_port, latency_proxy, smtp_serv
 Row = tuple[str, float, str]
 
 ROOT = Path(__file__).resolve().parent.parent
-BROKER, OUTBOX, SMTP_PORT = (
+BROKER, OUTBOX, TARGET = (
     "RELATIONCLIENT_BENCH_BROKER",
     "RELATIONCLIENT_BENCH_OUTBOX",
-    "RELATIONCLIENT_BENCH_SMTP_PORT",
+    "RELATIONCLIENT_BENCH_TARGET",  # smtp:PORT or postmark:PORT
 )
+
+
+def _factory(target: str) -> Any:
+    """What makes a worker process's transport: SMTP (STARTTLS, a pool of 4) or Postmark."""
+    kind, _, port = target.partition(":")
+    if kind == "smtp":
+
+        def smtp() -> Transport:
+            return SMTPTransport(
+                "127.0.0.1",
+                int(port),
+                security="starttls",
+                ssl_context=_client_context(),
+                pool_size=4,
+            )
+
+        return smtp
+
+    def postmark() -> Transport:
+        return PostmarkTransport("bench-token", base_url=f"http://127.0.0.1:{port}", timeout=60)
+
+    return postmark
 
 
 # -- the shop's app: the benchmark's producer and the workers build the same one --------------
@@ -67,13 +90,10 @@ def make_app(settings: Mapping[str, str]) -> tuple[Any, Any]:
         task_ignore_result=True,  # nobody reads the answers; no result backend
         worker_hijack_root_logger=False,
     )
-    port = int(settings[SMTP_PORT])
     tasks = install(
         app,
         outbox_url=settings[OUTBOX],
-        transport_factory=lambda: SMTPTransport(
-            "127.0.0.1", port, security="starttls", ssl_context=_client_context(), pool_size=4
-        ),
+        transport_factory=_factory(settings[TARGET]),
         dispatch_every=None,
         quiet_hours=NO_QUIET_HOURS,
         retry=RETRY,
@@ -242,6 +262,7 @@ def _cpu(pids: Mapping[str, int], worker: int) -> dict[str, float]:
     usage["workers"] = _tree_cpu(worker)
     self = os.times()
     usage["bench (proxy)"] = self.user + self.system
+    usage["machine"] = _machine()
     return usage
 
 
@@ -249,17 +270,15 @@ def _cpu(pids: Mapping[str, int], worker: int) -> dict[str, float]:
 def run(
     count: int, task_count: int | None = None, workers: tuple[int, ...] = (1, 2, 4)
 ) -> list[Row]:
-    """Messages per second of 1, 2 and 4 worker processes, per mode; CPU per message.
+    """Messages per second of 1, 2 and 4 worker processes, per way; CPU per message.
 
-    The sweep sends ``count`` emails; one task per message, slower, ``task_count``
+    A sweep sends ``count`` emails; one task per message, slower, ``task_count``
     of them (``count`` when None).
     """
     rows: list[Row] = []
     with (
         postgres_server() as server,
         redis_server() as redis,
-        smtp_server() as (port, received),
-        latency_proxy(port) as slow,
         tempfile.TemporaryDirectory(prefix="relationclient-bench-celery-") as tmp,
     ):
         if server is None or redis is None:
@@ -267,33 +286,78 @@ def run(
             print(f"(celery: no {missing} server found; rows left out)")
             return rows
         broker, redis_pid = redis
-        pids = {"postgres": _postmaster(server), "redis": redis_pid}
         database = 0
-        for mode, size in (("tasks", task_count or count), ("sweep", count)):
-            emails = _emails(size)
-            keys = [email.idempotency_key for email in emails]
-            first = 0.0
-            for processes in workers:
-                url = _fresh_outbox(server, emails)
-                before = received.count
-                database += 1
-                settings = {
-                    BROKER: f"{broker}/{database % 16}",
-                    OUTBOX: url,
-                    SMTP_PORT: str(slow),
-                }
-                log = Path(tmp) / f"{mode}-{processes}.log"
-                span, cpu = _run(mode, processes, settings, keys, pids, log)
-                if received.count - before != size:
-                    raise RuntimeError(f"server received {received.count - before} of {size}")
-                rate = size / span
-                first = first or rate
-                per = ", ".join(f"{name} {1000 * cpu[name] / size:.1f}" for name in sorted(cpu))
-                rows.append(
-                    (
-                        f"celery 20 ms RTT: {mode}, {size} emails, {processes} process(es)",
-                        rate,
-                        f"msg/s, {rate / first:.2f}x one process; CPU ms/msg: {per}",
-                    )
-                )
+        for target in ("smtp", "postmark"):
+            with _target(target) as (port, server_pid, received):
+                pids = {"postgres": _postmaster(server), "redis": redis_pid, target: server_pid}
+                with latency_proxy(port) as slow:
+                    for mode, size in (("tasks", task_count or count), ("sweep", count)):
+                        emails = _emails(size)
+                        keys = [email.idempotency_key for email in emails]
+                        first = 0.0
+                        for processes in workers:
+                            url = _fresh_outbox(server, emails)
+                            before = received()
+                            database += 1
+                            settings = {
+                                BROKER: f"{broker}/{database % 16}",
+                                OUTBOX: url,
+                                TARGET: f"{target}:{slow}",
+                            }
+                            log = Path(tmp) / f"{target}-{mode}-{processes}.log"
+                            span, cpu = _run(mode, processes, settings, keys, pids, log)
+                            busy = cpu.pop("machine") / span
+                            if before >= 0 and received() - before != size:
+                                raise RuntimeError(f"server took {received() - before} of {size}")
+                            rate = size / span
+                            first = first or rate
+                            per = ", ".join(
+                                f"{name} {1000 * cpu[name] / size:.1f}" for name in sorted(cpu)
+                            )
+                            rows.append(
+                                (
+                                    f"celery 20 ms RTT: {target}, {mode}, {processes} process(es)",
+                                    rate,
+                                    f"msg/s ({size}), {rate / first:.2f}x one process; CPU "
+                                    f"ms/msg: {per}; machine busy {busy:.2f} of {_cores()} cores",
+                                )
+                            )
     return rows
+
+
+@contextmanager
+def _target(kind: str) -> Iterator[tuple[int, int, Any]]:
+    """The SMTP or Postmark server: its port, its pid, and how many messages it took.
+
+    The provider server counts requests only, so its count is -1: the outbox's
+    receipts are the check there.
+    """
+    import multiprocessing
+
+    from .http import provider_server
+
+    before = {child.pid for child in multiprocessing.active_children()}
+    if kind == "smtp":
+        with smtp_server() as (port, counter):
+            yield port, _new_child(before), lambda: counter.count
+    else:
+        with provider_server("postmark") as (port, _):
+            yield port, _new_child(before), lambda: -1
+
+
+def _new_child(before: set[int | None]) -> int:
+    import multiprocessing
+
+    [pid] = [c.pid for c in multiprocessing.active_children() if c.pid not in before]
+    assert pid is not None
+    return pid
+
+
+def _machine() -> float:
+    """CPU seconds all cores of the machine spent busy so far (``/proc/stat``)."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / _TICK  # all but idle and iowait
+
+
+def _cores() -> int:
+    return os.cpu_count() or 1
