@@ -28,11 +28,20 @@ require_module("pytest_django", "django")
 PROJECT = Path(__file__).resolve().parent / "project"
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings")
-
 import django  # noqa: E402
 
-django.setup()
+# Configured for this process only: the variable is not left in the environment,
+# where every subprocess a test starts (pytest runs of the docs snippets, example
+# scripts) would inherit it and try to load a project it cannot find.
+_previous = os.environ.get("DJANGO_SETTINGS_MODULE")
+os.environ["DJANGO_SETTINGS_MODULE"] = "shopsite.settings"
+try:
+    django.setup()
+finally:
+    if _previous is None:
+        del os.environ["DJANGO_SETTINGS_MODULE"]
+    else:
+        os.environ["DJANGO_SETTINGS_MODULE"] = _previous
 
 
 @pytest.fixture
