@@ -455,3 +455,227 @@ def test_columns_wrap_at_blanks_only() -> None:
     # A no-break space holds; a word longer than the room is never cut.
     assert columns("a\u00a0" * 20, "1", 20).startswith("a\u00a0" * 20)
     assert columns("x" * 40, "1", 20) == "x" * 40 + "  1"
+
+
+# -- dark mode, logo, meta, attributes ---------------------------------------------------
+
+
+def stylesheet(theme: Any = None) -> str:
+    """``email/styles.css`` as the renderer renders it for a left-to-right language."""
+    from relationclient import Theme
+    from relationclient.rendering.renderer import Renderer
+
+    template = Renderer().environment("fr").get_template("email/styles.css")
+    return template.render(theme=theme or Theme(), start="left", end="right")
+
+
+def css_rules(css: str) -> list[tuple[str, str, dict[str, str]]]:
+    """(media, selector, declarations) for every rule; media is "" at the top level."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    found: list[tuple[str, str, dict[str, str]]] = []
+
+    def block(text: str, media: str) -> None:
+        position = 0
+        while (opening := text.find("{", position)) >= 0:
+            head = text[position:opening].strip()
+            if head.startswith("@"):
+                depth, end = 1, opening + 1
+                while depth:
+                    depth += {"{": 1, "}": -1}.get(text[end], 0)
+                    end += 1
+                block(text[opening + 1 : end - 1], head)
+                position = end
+                continue
+            closing = text.index("}", opening)
+            declarations = {}
+            for declaration in text[opening + 1 : closing].split(";"):
+                name, colon, value = declaration.partition(":")
+                if colon:
+                    declarations[name.strip()] = value.replace("!important", "").strip()
+            for selector in head.split(","):
+                found.append((media, " ".join(selector.split()), declarations))
+            position = closing + 1
+
+    block(css, "")
+    return found
+
+
+def css_value(
+    rules: list[tuple[str, str, dict[str, str]]], selector: str, names: tuple[str, ...], dark: bool
+) -> str:
+    value = None
+    for media, rule_selector, declarations in rules:
+        if rule_selector != selector or (media and "prefers-color-scheme: dark" not in media):
+            continue
+        if media and not dark:
+            continue
+        for name in names:
+            if name in declarations:
+                value = declarations[name].split()[0]
+    assert value, f"no {names} for {selector} ({'dark' if dark else 'light'})"
+    return value
+
+
+def luminance(colour: str) -> float:
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2 contrast ratio of two colours."""
+    high, low = sorted((luminance(one), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+#: Text (its colour) on a background (its colour): every pair the emails show.
+PAIRS = [
+    (".content", ".container"),
+    ("h1", ".container"),
+    ("h2", ".container"),
+    ("a", ".container"),
+    (".facts .label", ".container"),
+    (".facts .value", ".container"),
+    (".item-main", ".container"),
+    (".item-qty", ".container"),
+    (".item-total", ".container"),
+    (".variant", ".container"),
+    (".totals .tax td", ".container"),
+    (".muted", ".container"),
+    (".logo", ".container"),
+    (".shop-name", ".container"),
+    (".promo-code", ".container"),
+    (".content", ".notice"),
+    (".callout-status", ".callout"),
+    (".callout-label", ".callout"),
+    (".callout-value", ".callout"),
+    (".old", ".callout"),
+    (".new", ".new"),
+    (".button", ".button-cell"),
+    (".button-secondary", ".button-cell-secondary"),
+    (".contact", ".contact"),
+    (".contact-phone", ".contact"),
+    (".footer", ".wrapper"),
+    (".footer-link", ".wrapper"),
+]
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_text_keeps_its_contrast_in_both_schemes(dark: bool) -> None:
+    rules = css_rules(stylesheet())
+    assert any("prefers-color-scheme: dark" in media for media, _s, _d in rules)
+    weak = {}
+    for text, background in PAIRS:
+        fg = css_value(rules, text, ("color",), dark)
+        bg = css_value(rules, background, ("background-color", "background"), dark)
+        if contrast(fg, bg) < 4.5:
+            weak[f"{text} on {background}"] = f"{fg} on {bg}: {contrast(fg, bg):.2f}"
+    assert weak == {}
+
+
+def test_contrast_formula() -> None:
+    assert contrast("#000000", "#ffffff") == pytest.approx(21)
+    assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_head_declares_both_schemes_and_no_data_detection(composer: Composer, kind: str) -> None:
+    for locale in ("fr", "ar"):
+        html = composer.email(kind, **samples.context(kind, locale)).html
+        metas = {m.attrs.get("name"): m.attrs.get("content") for m in parse(html).find_all("meta")}
+        assert metas["color-scheme"] == "light dark"
+        assert metas["supported-color-schemes"] == "light dark"
+        detection = dict(
+            part.strip().split("=") for part in (metas["format-detection"] or "").split(",")
+        )
+        assert detection == {"telephone": "no", "date": "no", "address": "no", "email": "no"}
+        assert "@media (prefers-color-scheme: dark)" in parse(html).find("style").text()
+
+
+def test_the_logo_alt_text_looks_like_a_wordmark(composer: Composer) -> None:
+    html = composer.email("order_confirmation", **samples.context("order_confirmation")).html
+    header = parse(html).find("td", "header")
+    link = header.find("a")
+    image = link.find("img", "logo")
+    assert image.attrs["alt"] == samples.shop().name
+    style = {
+        name.strip(): value.strip()
+        for name, _c, value in (d.partition(":") for d in (image.attrs["style"] or "").split(";"))
+    }
+    assert {"font-family", "font-size", "font-weight", "color"} <= set(style)
+    assert "text-decoration:none" in (link.attrs.get("style") or "").replace(" ", "")
+    assert "height" not in image.attrs  # the picture keeps its proportions
+
+
+GLOBAL_ATTRIBUTES = {"class", "style", "dir", "lang", "id", "title", "role"}
+#: HTML 4.01 Transitional's attributes (what email clients honour) and HTML5's, per tag.
+ALLOWED = {
+    "html": {"xmlns"},
+    "meta": {"charset", "name", "content", "http-equiv"},
+    "body": {"bgcolor"},
+    "table": {"width", "border", "cellpadding", "cellspacing", "bgcolor", "align"},
+    "tr": {"align", "valign", "bgcolor"},
+    "td": {"width", "align", "valign", "bgcolor", "colspan", "rowspan", "height"},
+    "th": {"width", "align", "valign", "bgcolor", "colspan", "rowspan", "scope"},
+    "a": {"href", "target", "rel", "name"},
+    "img": {"src", "alt", "width", "height", "border"},
+    "div": {"align"},
+    "p": {"align"},
+    "h1": {"align"},
+    "h2": {"align"},
+    "ul": set(),
+    "li": set(),
+    "span": set(),
+    "strong": set(),
+    "em": set(),
+    "br": set(),
+    "del": {"datetime"},
+    "ins": {"datetime"},
+    "blockquote": {"cite"},
+    "title": set(),
+    "style": {"type"},
+    "head": set(),
+}
+#: Attributes whose value is a number of pixels, or (not for img) a percentage.
+LENGTHS = {"width", "height", "border", "cellpadding", "cellspacing"}
+
+
+def attribute_faults(html: str) -> list[str]:
+    faults = []
+    for node in parse(html).walk():
+        allowed = ALLOWED.get(node.tag)
+        if allowed is None:
+            faults.append(f"<{node.tag}> is not expected in an email")
+            continue
+        for name, value in node.attrs.items():
+            if name not in allowed | GLOBAL_ATTRIBUTES and not name.startswith("aria-"):
+                faults.append(f'<{node.tag} {name}="{value}">')
+            elif name in LENGTHS and not re.fullmatch(
+                r"\d+" if node.tag == "img" else r"\d+%?", value or ""
+            ):
+                faults.append(f'<{node.tag} {name}="{value}"> is not a length')
+            elif name == "dir" and value not in ("ltr", "rtl", "auto"):
+                faults.append(f'<{node.tag} dir="{value}">')
+    return faults
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_attribute_is_valid_for_its_tag(composer: Composer, kind: str, locale: str) -> None:
+    assert attribute_faults(composer.email(kind, **samples.context(kind, locale)).html) == []
+
+
+def test_attributes_with_pictures_and_without_a_logo() -> None:
+    shop = samples.shop().model_copy(update={"logo_url": None})
+    order = with_pictures(samples.order("fr"), "https://cdn.example.com/a.jpg")
+    html = Composer(shop).email("order_confirmation", order=order).html
+    assert parse(html).find_all("img", "thumb")
+    assert attribute_faults(html) == []
+    # The check sees a bad attribute.
+    assert attribute_faults('<img src="x" alt="" height="auto"><p bgcolor="#fff">x</p>') == [
+        '<img height="auto"> is not a length',
+        '<p bgcolor="#fff">',
+    ]
