@@ -30,7 +30,7 @@ from ..errors import (
     TransportError,
     UnsupportedMessageError,
 )
-from ..messages import Email, Message
+from ..messages import Email, MailMessage, Message
 from ._errors import map_smtp_errors
 from .base import BaseTransport, Receipt
 from .concurrency import Engine, run_units
@@ -181,8 +181,14 @@ class SMTPTransport(BaseTransport):
             self._release(slot)
 
     # -- one message ------------------------------------------------------------------
+    def check(self, message: Message) -> None:
+        """Carry a framework's :class:`~relationclient.messages.MailMessage` too (an email)."""
+        if isinstance(message, MailMessage):
+            return
+        super().check(message)
+
     def _send(self, message: Message) -> Receipt:
-        assert isinstance(message, Email)  # check() let only emails through
+        assert isinstance(message, Email | MailMessage)  # check() let only emails through
         data = message.as_bytes()  # before any connection: what cannot be built never leaves
         slot = self._acquire()
         try:
@@ -190,13 +196,16 @@ class SMTPTransport(BaseTransport):
         finally:
             self._release(slot)
 
-    def _deliver(self, slot: _Slot, email: Email, data: bytes) -> Receipt:
+    def _deliver(self, slot: _Slot, email: Email | MailMessage, data: bytes) -> Receipt:
+        # Every recipient of a mail with cc and bcc must be accepted, or none is sent.
+        recipients = email.recipients if isinstance(email, MailMessage) else (email.to.address,)
         try:
             smtp = self._mail_from(slot, email, len(data))
             with map_smtp_errors(self.name, stage="envelope"):
-                code, reply = smtp.rcpt(email.to.address)
-                if code not in (250, 251):
-                    raise smtplib.SMTPRecipientsRefused({email.to.address: (code, reply)})
+                for recipient in recipients:
+                    code, reply = smtp.rcpt(recipient)
+                    if code not in (250, 251):
+                        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
             with map_smtp_errors(self.name, stage="send"):
                 code, reply = smtp.data(data)
                 if code != 250:
@@ -207,7 +216,7 @@ class SMTPTransport(BaseTransport):
         answer = f"{code} {reply.decode('utf-8', 'replace')}"
         return self.receipt(email, email.message_id, raw=answer)
 
-    def _mail_from(self, slot: _Slot, email: Email, size: int) -> smtplib.SMTP:
+    def _mail_from(self, slot: _Slot, email: Email | MailMessage, size: int) -> smtplib.SMTP:
         """Open or reuse a session and start the transaction.
 
         A reused session the server closed since its last message fails right
@@ -227,7 +236,7 @@ class SMTPTransport(BaseTransport):
                 self._mail(slot.smtp, email, size)
         return slot.smtp
 
-    def _mail(self, smtp: smtplib.SMTP, email: Email, size: int) -> None:
+    def _mail(self, smtp: smtplib.SMTP, email: Email | MailMessage, size: int) -> None:
         options = [f"SIZE={size}"] if smtp.has_extn("size") else []
         if email.needs_smtputf8:
             if not smtp.has_extn("smtputf8"):

@@ -24,13 +24,18 @@ from pydantic import ValidationError
 
 from relationclient.contrib.django import get_outbox, get_transport, mail_message
 from relationclient.contrib.django.transport import DjangoTransport
-from relationclient.errors import ConfigurationError, UnsupportedMessageError
+from relationclient.errors import (
+    ConfigurationError,
+    PermanentTransportError,
+    UnsupportedMessageError,
+)
 from relationclient.messages import MailMessage
 from relationclient.transports import (
     ConsoleTransport,
     MaildirTransport,
     MemoryTransport,
     PostmarkTransport,
+    SMTPTransport,
 )
 
 from ...transports.smtp_server import SMTPServer
@@ -229,3 +234,34 @@ def test_http_providers_refuse_it_naming_the_type(shop_settings: Any) -> None:
         postmark.send(mail_message(sent))
     report = get_outbox().dispatch(postmark)
     assert (report.sent, report.dead) == (0, 1)
+
+
+def test_dispatched_through_the_smtp_transport_url(
+    shop_settings: Any, start_smtp_server: Any
+) -> None:
+    server: SMTPServer = start_smtp_server()
+    shop_settings.RELATIONCLIENT = {
+        **shop_settings.RELATIONCLIENT,
+        "TRANSPORT": f"smtp://127.0.0.1:{server.port}?security=none",
+    }
+    sent = notice()
+    sent.send()
+    assert get_outbox().dispatch(get_transport()).sent == 1
+    [received] = server.received
+    assert received.rcpt_tos == [
+        "camille.dupont@example.fr",
+        "compta@maison-lumiere.fr",
+        "archives@maison-lumiere.fr",
+    ]
+    assert_same_mail(parse(received.data), sent)
+
+
+def test_one_refused_recipient_sends_to_none(shop_settings: Any, start_smtp_server: Any) -> None:
+    server: SMTPServer = start_smtp_server()
+    smtp = SMTPTransport("127.0.0.1", server.port, security="none")
+    server.reply("RCPT", "250 OK", "550 5.1.1 no such user")  # the cc is refused
+    with pytest.raises(PermanentTransportError) as refused:
+        smtp.send(mail_message(notice()))
+    assert refused.value.code == 550
+    smtp.close()
+    assert server.received == []
