@@ -40,6 +40,7 @@ __all__ = [
     "MAX_LINE_OCTETS",
     "SMTPUTF8_POLICY",
     "SMTP_POLICY",
+    "EncodedAttachment",
     "EncodedBody",
     "ListHeader",
     "assemble",
