@@ -679,3 +679,28 @@ def test_attributes_with_pictures_and_without_a_logo() -> None:
         '<img height="auto"> is not a length',
         '<p bgcolor="#fff">',
     ]
+
+
+# -- "e-mail" in one piece --------------------------------------------------------------
+
+#: "e-mail" / "E-Mail" with a hyphen a line may break at (not inside an address or a link).
+BREAKABLE_EMAIL = re.compile(r"(?<![\w@./])[Ee]-[Mm]ail")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_e_mail_never_breaks_at_its_hyphen(composer: Composer, locale: str) -> None:
+    whole = 0
+    for kind in KINDS:
+        email = composer.email(kind, **samples.context(kind, locale))
+        for part, text in (("text", email.text), ("HTML", parse(email.html).find("body").text())):
+            assert BREAKABLE_EMAIL.findall(text) == [], f"{kind}/{locale} {part}"
+            whole += len(re.findall(r"[Ee]\u2011[Mm]ail", text))
+        # SMS keep the plain hyphen: U+2011 is not in GSM-7 and would double their cost.
+        assert "\u2011" not in composer.sms(kind, **samples.context(kind, locale)).body
+    if locale in ("fr", "de", "it", "nl"):  # languages that write the word with a hyphen
+        assert whole
+
+
+def test_the_check_sees_a_breakable_e_mail() -> None:
+    assert BREAKABLE_EMAIL.findall("répondez à cet e-mail, E-Mail-Adresse") == ["e-mail", "E-Mail"]
+    assert BREAKABLE_EMAIL.findall("e\u2011mail, bonjour@e-mail.fr, https://x.fr/e-mail") == []
