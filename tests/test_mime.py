@@ -8,7 +8,9 @@ standard library alone gives for the same text.
 from __future__ import annotations
 
 import base64
+import copy
 import email.policy
+import pickle
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -304,9 +306,13 @@ def test_what_is_kept_between_calls_changes_nothing_of_the_message() -> None:
     assert built.as_bytes() == raw
     assert built == _email(text="Bonjour Léa")
     assert built.model_dump_json() == before
+    # Pickled (a task queue, a process pool), it travels without the bytes it made.
+    assert len(pickle.dumps(built)) - len(pickle.dumps(_email(text="Bonjour Léa"))) < 200
+    assert pickle.loads(pickle.dumps(built)).as_bytes() == raw
+    assert copy.deepcopy(built).as_bytes() == raw
     # A copy with another text is encoded afresh; the original keeps its own bytes.
-    copy = built.model_copy(update={"text": "Guten Tag"})
-    assert content(parse(copy.as_bytes()).get_body(("plain",))) == stdlib_content("Guten Tag")
+    changed = built.model_copy(update={"text": "Guten Tag"})
+    assert content(parse(changed.as_bytes()).get_body(("plain",))) == stdlib_content("Guten Tag")
     assert built.as_bytes() == raw
 
 

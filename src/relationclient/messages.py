@@ -166,6 +166,10 @@ class _Wire:
         self.parts: dict[bool, tuple[EncodedBody, EncodedBody, tuple[EncodedAttachment, ...]]] = {}
         self.data: dict[tuple[str, bool], bytes] = {}
 
+    def __reduce__(self) -> tuple[type[_Wire], tuple[tuple[object, ...]]]:
+        # A pickled or deep-copied Email travels without what it made: it is made again.
+        return _Wire, (self.fields,)
+
 
 class Email(_Message):
     """An email ready to send: both parts rendered, CSS inlined, headers decided.
