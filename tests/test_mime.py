@@ -326,3 +326,16 @@ def test_the_registry_makes_each_header_class_once() -> None:
     assert factory["Subject"] is factory["subject"]
     assert factory["List-Unsubscribe"] is factory["list-unsubscribe"]
     assert issubclass(factory["List-Unsubscribe"], ListHeader)
+
+
+def test_an_smtputf8_message_keeps_its_headers_in_utf8_and_its_bodies_seven_bit() -> None:
+    built = _email(to=Mailbox(address="léa@exemple.fr", name="Léa"), text="Bonjour Léa\n")
+    assert built.needs_smtputf8
+    raw = built.as_bytes()
+    # RFC 6532: the headers themselves are UTF-8, read as text (as an SMTPUTF8 server does).
+    parsed = email.message_from_string(raw.decode("utf-8"), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    [address] = parsed["To"].addresses
+    assert (address.display_name, address.addr_spec) == ("Léa", "léa@exemple.fr")
+    assert content(parsed.get_body(("plain",))) == stdlib_content(built.text)
+    assert all(part.get_payload().isascii() for part in parsed.walk() if not part.is_multipart())
