@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import threading
 from email.headerregistry import Address
 from typing import Any
 
@@ -418,3 +419,29 @@ def test_async_twins(smtp_server: SMTPServer) -> None:
     assert [r.message_id for r in many] == [m.message_id for m in batch]
     assert len(smtp_server.received) == 31
     assert smtp_server.connections <= 3
+
+
+def test_cancelling_asend_many_lets_the_messages_on_the_wire_finish_and_takes_no_more(
+    smtp_server: SMTPServer,
+) -> None:
+    smtp_server.handler.stall = 0.2  # each message is acknowledged late
+    batch = emails(20)
+    smtp = plain(smtp_server)
+
+    async def main() -> int:
+        task = asyncio.ensure_future(smtp.asend_many(batch, concurrency=2, return_exceptions=True))
+        while not smtp_server.received:
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return len(smtp_server.received)
+
+    at_return = asyncio.run(main())
+    assert at_return <= 3  # the first, and at most one more per worker already on the wire
+    smtp_server.handler.stall = 0.0
+    receipt = smtp.send(batch[-1])  # the transport and its pool still work
+    assert receipt.message_id == batch[-1].message_id
+    assert len(smtp_server.received) == at_return + 1  # nothing of the cancelled call came later
+    smtp.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("relationclient-smtp")]

@@ -289,6 +289,8 @@ class HTTPRequest:
     data: dict[str, Any] | None = None
     files: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: A body already encoded (a batch of pre-encoded JSON messages); headers say its type.
+    content: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -364,6 +366,8 @@ class HTTPTransport(BaseTransport):
     #: The provider's batch endpoint limits; None when it has no suitable batch endpoint.
     #: An instance may lower them (a proxy that caps request bodies…).
     batch_limits: BatchLimits | None = None
+    #: The path of the batch endpoint (``/email/batch``…).
+    batch_path: ClassVar[str] = ""
     #: Provider error codes (in a 2xx answer or per message) that mean "slow down", like a 429.
     rate_limit_codes: ClassVar[frozenset[str]] = frozenset()
 
@@ -416,9 +420,33 @@ class HTTPTransport(BaseTransport):
             return code, str(text)
         return None, str(body)[:500]
 
+    def batch_item(self, message: Message) -> Any:
+        """The JSON of ``message`` inside a batch call; by default its single request's body."""
+        return self.build_request(message).json
+
+    def batch_body(self, items: Sequence[bytes]) -> bytes:
+        """The body of a batch call from its encoded items; by default a JSON list of them."""
+        return b"[" + b",".join(items) + b"]"
+
     def build_batch_request(self, messages: Sequence[Message]) -> HTTPRequest:
-        """The batch API call that sends ``messages`` (within :attr:`batch_limits`)."""
-        raise NotImplementedError
+        """The batch API call that sends ``messages`` (within :attr:`batch_limits`).
+
+        By default ``POST`` :attr:`batch_path` with :meth:`batch_body` of every
+        message's :meth:`batch_item`, each encoded once as httpx would encode it.
+        """
+        return self._batch_request([self._encoded(self.batch_item(m)) for m in messages])
+
+    def _batch_request(self, encoded: Sequence[bytes]) -> HTTPRequest:
+        return HTTPRequest(
+            "POST",
+            self.batch_path,
+            content=self.batch_body(encoded),
+            headers={"Content-Type": "application/json"},
+        )
+
+    @staticmethod
+    def _encoded(item: Any) -> bytes:
+        return json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()
 
     def parse_batch_response(
         self, response: httpx.Response, messages: Sequence[Message]
@@ -434,9 +462,8 @@ class HTTPTransport(BaseTransport):
         raise NotImplementedError
 
     def batch_size(self, message: Message) -> int:
-        """Bytes ``message`` adds to a batch call: its request's JSON, as httpx encodes it."""
-        payload = self.build_request(message).json
-        return len(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+        """Bytes ``message`` adds to a batch call: its item's JSON, as sent (comma aside)."""
+        return len(self._encoded(self.batch_item(message)))
 
     def batch_refused(
         self, response: httpx.Response, messages: Sequence[Message]
@@ -466,6 +493,7 @@ class HTTPTransport(BaseTransport):
             "json": request.json,
             "data": request.data,
             "files": request.files,
+            "content": request.content,
             "headers": headers,
             "auth": auth or httpx.USE_CLIENT_DEFAULT,
         }
@@ -511,13 +539,22 @@ class HTTPTransport(BaseTransport):
                 response: httpx.Response = await state["client"].request(**arguments)
         return response
 
-    async def _post(self, messages: Sequence[Message]) -> list[Receipt | TransportError]:
-        """Send ``messages`` in one call (one message, or one batch): one result each."""
+    async def _post(
+        self, messages: Sequence[Message], encoded: Sequence[bytes] | None = None
+    ) -> list[Receipt | TransportError]:
+        """Send ``messages`` in one call (one message, or one batch): one result each.
+
+        ``encoded`` holds the batch items already encoded when splitting, so
+        that no message is encoded twice.
+        """
         batch = len(messages) > 1
         try:
-            request = (
-                self.build_batch_request(messages) if batch else self.build_request(messages[0])
-            )
+            if not batch:
+                request = self.build_request(messages[0])
+            elif encoded is not None:
+                request = self._batch_request(encoded)
+            else:
+                request = self.build_batch_request(messages)
             response = await self._call(request)
         except TransportError as exc:
             return [exc, *(self._copy(exc) for _ in messages[1:])]
@@ -574,7 +611,9 @@ class HTTPTransport(BaseTransport):
             if error.retry_after is None:
                 error.retry_after = wait if wait is not None else DEFAULT_RATE_LIMIT_WAIT
 
-    async def _deliver(self, messages: Sequence[Message]) -> list[Receipt | TransportError]:
+    async def _deliver(
+        self, messages: Sequence[Message], encoded: Sequence[bytes] | None = None
+    ) -> list[Receipt | TransportError]:
         """Send one unit, retrying per ``self.retry`` only the messages whose failure allows it."""
         results: list[Receipt | TransportError] = [
             TransportError("not sent", transport=self.name) for _ in messages
@@ -582,7 +621,8 @@ class HTTPTransport(BaseTransport):
         pending = list(range(len(messages)))
         attempt = 1
         while True:
-            done = await self._post([messages[i] for i in pending])
+            items = None if encoded is None else [encoded[i] for i in pending]
+            done = await self._post([messages[i] for i in pending], items)
             for i, result in zip(pending, done, strict=True):
                 results[i] = result
             again = [
@@ -601,24 +641,29 @@ class HTTPTransport(BaseTransport):
             await asyncio.sleep(max(waits))
             pending, attempt = again, attempt + 1
 
-    def _units(self, messages: Sequence[Message]) -> list[list[int]]:
-        """Cut ``messages`` into calls: batches within :attr:`batch_limits`, else one each."""
+    def _units(self, messages: Sequence[Message]) -> tuple[list[list[int]], list[bytes] | None]:
+        """Cut ``messages`` into calls: batches within :attr:`batch_limits`, else one each.
+
+        Returns the calls (indexes into ``messages``) and, for batches, every
+        message's item encoded once, to be sent as it is.
+        """
         limits = self.batch_limits
         if limits is None or len(messages) < 2:
-            return [[i] for i in range(len(messages))]
+            return [[i] for i in range(len(messages))], None
+        encoded = [self._encoded(self.batch_item(m)) for m in messages]
+        envelope = len(self.batch_body([]))
         units: list[list[int]] = []
         unit: list[int] = []
-        size = 2  # the brackets of the JSON list; a provider's envelope adds a few bytes more
-        envelope = 64
-        for i, message in enumerate(messages):
-            more = self.batch_size(message) + 1  # and its comma
-            if unit and (len(unit) >= limits.messages or size + more + envelope > limits.bytes):
+        size = envelope
+        for i, item in enumerate(encoded):
+            more = len(item) + (1 if unit else 0)  # and its comma
+            if unit and (len(unit) >= limits.messages or size + more > limits.bytes):
                 units.append(unit)
-                unit, size = [], 2
+                unit, size, more = [], envelope, len(item)
             unit.append(i)
             size += more
         units.append(unit)
-        return units
+        return units, encoded
 
     async def _many(
         self,
@@ -626,10 +671,11 @@ class HTTPTransport(BaseTransport):
         return_exceptions: bool,
         concurrency: int | None,
     ) -> list[Receipt | TransportError]:
-        units = self._units(messages)
+        units, encoded = self._units(messages)
 
         async def work(unit: Sequence[int]) -> list[Receipt | TransportError]:
-            return await self._deliver([messages[i] for i in unit])
+            items = None if encoded is None or len(unit) < 2 else [encoded[i] for i in unit]
+            return await self._deliver([messages[i] for i in unit], items)
 
         results: list[Receipt | TransportError] = await run_units(
             units,

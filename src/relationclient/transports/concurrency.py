@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 
 from ..errors import TransportError
 
-__all__ = ["Engine", "RateGate", "Result", "run_units"]
+__all__ = ["Engine", "RateGate", "Result", "collect", "run_units"]
 
 T = TypeVar("T")
 
@@ -309,6 +309,15 @@ async def run_units(
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         raise
+    return collect(results, return_exceptions=return_exceptions)
+
+
+def collect(results: Sequence[Result | None], *, return_exceptions: bool) -> list[Result]:
+    """The results of the messages that were sent (None: not taken), in input order.
+
+    When not ``return_exceptions``, the error of the first failed message is
+    raised instead, its ``receipts`` holding every receipt among ``results``.
+    """
     done = [result for result in results if result is not None]
     if not return_exceptions:
         for result in done:

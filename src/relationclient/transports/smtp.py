@@ -19,7 +19,7 @@ import socket
 import ssl
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Literal, overload
@@ -33,7 +33,7 @@ from ..errors import (
 from ..messages import Email, MailMessage, Message
 from ._errors import map_smtp_errors
 from .base import BaseTransport, Receipt
-from .concurrency import Engine, run_units
+from .concurrency import Engine, collect
 from .retry import RetryPolicy
 
 __all__ = ["SMTPTransport"]
@@ -354,30 +354,51 @@ class SMTPTransport(BaseTransport):
     async def _many(
         self, batch: list[Message], return_exceptions: bool, workers: int
     ) -> list[Receipt | TransportError]:
-        """On the engine: ``workers`` blocking deliveries at once, each in a thread."""
-        loop = asyncio.get_running_loop()
-        threads = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-send")
+        """On the engine: ``workers`` threads, each sending message after message.
 
-        async def work(unit: Sequence[int]) -> list[Receipt | TransportError]:
+        Each worker keeps one pooled connection for the whole batch and takes
+        the next message itself, so a message costs no trip through the loop
+        (which, with the interpreter lock shared by busy threads, is what
+        would cost time over a distant link). The loop only waits for them.
+        """
+        results: list[Receipt | TransportError | None] = [None] * len(batch)
+        todo = iter(range(len(batch)))
+        lock, stop = threading.Lock(), threading.Event()
+
+        def work() -> None:
+            slot = self._acquire()
             try:
-                return [await loop.run_in_executor(threads, self._attempt, batch[unit[0]])]
-            except TransportError as exc:
-                return [exc]
+                while not stop.is_set():
+                    with lock:
+                        i = next(todo, None)
+                    if i is None:
+                        return
+                    email = batch[i]
+                    assert isinstance(email, Email)
+                    try:
+                        data = email.as_bytes()
+                        results[i] = self.retry.call(partial(self._deliver, slot, email, data))
+                    except TransportError as exc:
+                        results[i] = exc
+                        if not return_exceptions:
+                            stop.set()
+            except BaseException:
+                stop.set()
+                raise
+            finally:
+                self._release(slot)
 
+        threads = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-send")
+        jobs = [threads.submit(work) for _ in range(workers)]
         try:
-            results: list[Receipt | TransportError] = await run_units(
-                [[i] for i in range(len(batch))],
-                work,
-                count=len(batch),
-                concurrency=workers,
-                return_exceptions=return_exceptions,
-            )
+            await asyncio.gather(*map(asyncio.wrap_future, jobs))
         finally:
-            # Nothing new starts; a delivery on the wire finishes before we return.
-            await asyncio.shield(
-                loop.run_in_executor(None, partial(threads.shutdown, cancel_futures=True))
-            )
-        return results
+            # Cancelled: no new message; the ones on the wire finish before we return.
+            stop.set()
+            ended = asyncio.gather(*map(asyncio.wrap_future, jobs), return_exceptions=True)
+            await asyncio.shield(ended)
+            threads.shutdown(wait=False)
+        return collect(results, return_exceptions=return_exceptions)
 
     def close(self) -> None:
         """Say QUIT on every idle connection and stop the engine; usable again afterwards."""

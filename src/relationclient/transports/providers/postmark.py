@@ -60,6 +60,8 @@ class PostmarkTransport(HTTPTransport):
     default_base_url: ClassVar[str] = "https://api.postmarkapp.com"
     #: ``/email/batch``: 500 messages and 50 MB a call, as Postmark documents.
     batch_limits = BatchLimits(messages=500, bytes=50 * 1000 * 1000)
+    #: Its batch call posts a JSON list of ``/email`` bodies there.
+    batch_path: ClassVar[str] = "/email/batch"
 
     def __init__(
         self,
@@ -117,12 +119,6 @@ class PostmarkTransport(HTTPTransport):
         """The ``MessageID`` of the ``200`` answer."""
         with reading_answer(self.name):
             return str(response.json()["MessageID"])
-
-    def build_batch_request(self, messages: Sequence[Message]) -> HTTPRequest:
-        """``POST /email/batch``: the list of the messages' ``/email`` bodies."""
-        return HTTPRequest(
-            "POST", "/email/batch", json=[self.build_request(m).json for m in messages]
-        )
 
     def parse_batch_response(
         self, response: httpx.Response, messages: Sequence[Message]
