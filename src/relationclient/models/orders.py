@@ -77,7 +77,9 @@ class OrderLine(Model):
 
     ``unit_price`` is in the order's currency, tax included when the order's
     ``prices_include_tax`` is true (the EU consumer default). ``tax_rate`` is a
-    fraction (``0.20``). ``total`` is computed.
+    fraction (``0.20``). ``total`` is computed. ``image_url``, an ``https://``
+    address of the product's picture, shows as a thumbnail beside the line in
+    emails, with the name as its alt text.
     """
 
     sku: Identifier
