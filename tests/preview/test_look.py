@@ -38,7 +38,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import phonenumbers
@@ -301,19 +301,22 @@ def page() -> Iterator[Page]:
         browser.close()
 
 
+Scheme = Literal["light", "dark"]
+
+
 class Layouts:
     """Each kind × locale × width laid out once, its measures kept for every test."""
 
     def __init__(self, page: Page) -> None:
         self.page = page
-        self.shown: tuple[str, str, int, str] | None = None
+        self.shown: tuple[str, str, int, Scheme] | None = None
         self.measures: dict[tuple[str, str, int], dict[str, Any]] = {}
 
-    def show(self, kind: str, locale: str, width: int, scheme: str = "light") -> Page:
+    def show(self, kind: str, locale: str, width: int, scheme: Scheme = "light") -> Page:
         """Lay the email out at ``width`` × its screen height, in a colour ``scheme``."""
         if self.shown != (kind, locale, width, scheme):
             if self.shown is None or self.shown[3] != scheme:
-                self.page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+                self.page.emulate_media(color_scheme=scheme)
             self.page.set_viewport_size({"width": width, "height": SCREEN[width]})
             self.page.set_content(html(kind, locale), wait_until="load")
             self.page.evaluate("document.fonts.ready.then(() => true)")
@@ -456,7 +459,7 @@ SCHEME_CASES = [
 
 @pytest.mark.parametrize(("kind", "locale", "scheme"), SCHEME_CASES)
 def test_text_keeps_contrast_in_light_and_dark_mode(
-    layouts: Layouts, kind: str, locale: str, scheme: str
+    layouts: Layouts, kind: str, locale: str, scheme: Scheme
 ) -> None:
     found = layouts.show(kind, locale, 375, scheme).evaluate(CONTRAST)
     assert not found["low"], f"{kind}/{locale}, {scheme}: text below WCAG AA: {found['low'][:4]}"
