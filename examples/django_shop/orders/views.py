@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from relationclient import Composer, samples
-from relationclient.contrib.django import get_outbox
+from relationclient.contrib.django import get_outbox, put
 
 COMPOSER = Composer(samples.shop())
 
@@ -24,7 +24,7 @@ COMPOSER = Composer(samples.shop())
 def place_order(request: HttpRequest) -> JsonResponse:
     order = samples.order(request.POST.get("locale", "fr"))
     confirmation = COMPOSER.email("order_confirmation", order=order)
-    entry = get_outbox().put(confirmation)
+    entry = put(confirmation)  # in the request's transaction when DATABASE is set
     send_mail(
         f"Nouvelle commande {order.number}",
         f"Commande {order.number} de {order.customer.email} : {order.total} {order.currency}.",

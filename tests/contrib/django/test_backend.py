@@ -22,7 +22,7 @@ from django.core import mail
 from django.core.mail import EmailMessage, send_mail
 from pydantic import ValidationError
 
-from relationclient.contrib.django import get_outbox, get_transport, mail_message
+from relationclient.contrib.django import get_outbox, get_transport, mail_message, put
 from relationclient.contrib.django.transport import DjangoTransport
 from relationclient.errors import (
     ConfigurationError,
@@ -38,6 +38,7 @@ from relationclient.transports import (
     SMTPTransport,
 )
 
+from ...transports.sample_messages import composed_email
 from ...transports.smtp_server import SMTPServer
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8
@@ -265,3 +266,41 @@ def test_one_refused_recipient_sends_to_none(shop_settings: Any, start_smtp_serv
     assert refused.value.code == 550
     smtp.close()
     assert server.received == []
+
+
+def test_put_joins_the_django_transaction(shop_settings: Any, django_db_blocker: Any) -> None:
+    from django.conf import settings
+    from django.db import transaction
+
+    database = settings.DATABASES["default"]["NAME"]
+    shop_settings.RELATIONCLIENT = {
+        **shop_settings.RELATIONCLIENT,
+        "OUTBOX": f"sqlite:///{database}",
+        "DATABASE": "default",
+    }
+    outbox = get_outbox()
+    with django_db_blocker.unblock():
+        rolled_back, committed = notice(), notice()
+        confirmation = composed_email()
+
+        def order_that_fails() -> None:
+            with transaction.atomic():
+                put(confirmation)
+                rolled_back.send()
+                raise RuntimeError("the order failed")
+
+        with pytest.raises(RuntimeError):
+            order_that_fails()
+        assert outbox.get(confirmation.idempotency_key) is None
+        assert outbox.get(mail_message(rolled_back).idempotency_key) is None
+        with transaction.atomic():
+            put(confirmation)
+            committed.send()
+        assert outbox.get(confirmation.idempotency_key) is not None
+        assert outbox.get(mail_message(committed).idempotency_key) is not None
+
+
+def test_database_must_be_a_django_database(shop_settings: Any) -> None:
+    shop_settings.RELATIONCLIENT = {**shop_settings.RELATIONCLIENT, "DATABASE": "elsewhere"}
+    with pytest.raises(ConfigurationError, match=r'RELATIONCLIENT\["DATABASE"\]'):
+        put(composed_email())

@@ -108,6 +108,7 @@ def test_missing_settings_fail_the_command_naming_them(shop_settings: Any) -> No
         ({"WEBHOOKS": {"pigeon": "x"}}, ["relationclient.E008"]),
         ({"WEBHOOKS": {"twilio": "token"}}, ["relationclient.E008"]),  # no WEBHOOK_PUBLIC_URL
         ({"OUTBOUND": "typo"}, ["relationclient.E001"]),
+        ({"DATABASE": "elsewhere"}, ["relationclient.E009"]),
         ({"OUTBOX": None, "TRANSPORT": None}, ["relationclient.E002", "relationclient.E004"]),
     ],
 )

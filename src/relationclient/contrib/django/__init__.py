@@ -29,6 +29,7 @@ from .backend import mail_message as mail_message
 from .conf import get_outbox as get_outbox
 from .conf import get_settings as get_settings
 from .conf import get_transport as get_transport
+from .conf import put as put
 from .transport import DjangoTransport as DjangoTransport
 from .transport import django_message as django_message
 
@@ -40,4 +41,5 @@ __all__ = [
     "get_settings",
     "get_transport",
     "mail_message",
+    "put",
 ]

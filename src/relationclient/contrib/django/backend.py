@@ -33,7 +33,7 @@ from django.core.mail.utils import DNS_NAME
 from django.utils import translation
 
 from ...messages import Alternative, Attachment, Mailbox, MailMessage
-from .conf import get_outbox, get_settings
+from .conf import get_outbox, get_settings, put
 
 __all__ = ["EmailBackend", "mail_message"]
 
@@ -113,7 +113,9 @@ def mail_message(message: EmailMessage) -> MailMessage:
 class EmailBackend(BaseEmailBackend):
     """Django's ``EMAIL_BACKEND`` that puts every message into the outbox.
 
-    ``send_messages`` stores each message (one ``put`` each) and returns how
+    ``send_messages`` stores each message (one ``put`` each, in the Django
+    transaction under way when ``RELATIONCLIENT["DATABASE"]`` is the outbox's
+    database: see :func:`~relationclient.contrib.django.conf.put`) and returns how
     many were stored; nothing is sent here — the dispatch does that, through
     ``RELATIONCLIENT["TRANSPORT"]``. With ``fail_silently`` (Django's
     ``send_mail(..., fail_silently=True)``), a message that cannot be stored
@@ -125,7 +127,7 @@ class EmailBackend(BaseEmailBackend):
         if not email_messages:
             return 0
         try:
-            outbox = get_outbox()
+            get_outbox()
         except Exception:
             if self.fail_silently:
                 return 0
@@ -133,7 +135,7 @@ class EmailBackend(BaseEmailBackend):
         stored = 0
         for message in email_messages:
             try:
-                outbox.put(mail_message(message))
+                put(mail_message(message))
             except Exception:
                 if not self.fail_silently:
                     raise

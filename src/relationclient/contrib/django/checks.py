@@ -14,6 +14,8 @@ relationclient.E006  ``RELATIONCLIENT["EMAIL_BACKEND"]`` names relationclient's 
 relationclient.E007  ``RELATIONCLIENT["EMAIL_BACKEND"]`` cannot be imported
 relationclient.E008  ``RELATIONCLIENT["WEBHOOKS"]`` is unusable (unknown provider,
                      wrong kind of secret, ``WEBHOOK_PUBLIC_URL`` missing)
+relationclient.E009  ``RELATIONCLIENT["DATABASE"]`` is not an alias of
+                     ``settings.DATABASES``
 ===================  ===============================================================
 
 Nothing here connects to anything: URLs are parsed, backends imported.
@@ -114,6 +116,15 @@ def check_settings(
             build_webhook_endpoint(outbox, current)
         except ConfigurationError as exc:
             errors.append(_error(str(exc), 8))
+    if current.database is not None and current.database not in django_conf.settings.DATABASES:
+        errors.append(
+            _error(
+                f"{name('DATABASE')} is {current.database!r}, which is not in settings.DATABASES.",
+                9,
+                "Name the Django database that holds the outbox (the same SQLite file or "
+                "PostgreSQL database as OUTBOX), or leave DATABASE out.",
+            )
+        )
     if outbox is not None:
         outbox.close()
     return errors

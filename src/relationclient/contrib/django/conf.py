@@ -9,6 +9,7 @@ Everything the integration needs is one dict in the Django settings::
         "UNSUBSCRIBE_SECRET": env("UNSUBSCRIBE_SECRET"),
         "WEBHOOKS": {"postmark": BasicAuth("hooks", env("POSTMARK_HOOK_PASSWORD"))},
         "WEBHOOK_PUBLIC_URL": "https://shop.example/hooks",   # Twilio and Vonage need it
+        "DATABASE": "default",   # when OUTBOX is that database: put() joins its transaction
     }
 
 ``TRANSPORT`` is a transport URL of :mod:`relationclient.transports.url`
@@ -27,6 +28,7 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django import conf as django_conf
@@ -35,7 +37,8 @@ from django.dispatch import receiver
 
 from ...errors import ConfigurationError
 from ...events.apps import WebhookEndpoint
-from ...outbox import Outbox
+from ...messages import Message
+from ...outbox import Outbox, OutboxEntry
 from ...transports.base import Transport
 from ...transports.url import transport_from_url
 
@@ -49,6 +52,7 @@ __all__ = [
     "get_transport",
     "get_webhook_endpoint",
     "name",
+    "put",
     "reset",
 ]
 
@@ -66,6 +70,7 @@ KEYS = frozenset(
         "WEBHOOKS",
         "WEBHOOK_PUBLIC_URL",
         "SHOP_ID",
+        "DATABASE",
     }
 )
 _OWN_BACKENDS = frozenset(
@@ -100,6 +105,9 @@ class Settings:
         webhook_public_url: Where the webhook URLconf is reachable from outside
             (``WEBHOOK_PUBLIC_URL``).
         shop_id: The shop events belong to when no entry says (``SHOP_ID``).
+        database: The alias of the Django database that holds the outbox
+            (``DATABASE``): :func:`put` then writes through that connection,
+            in its current transaction.
     """
 
     outbox: str | None = None
@@ -109,6 +117,7 @@ class Settings:
     webhooks: Mapping[str, Any] = field(default_factory=dict)
     webhook_public_url: str | None = None
     shop_id: str | None = None
+    database: str | None = None
 
     def require_outbox(self) -> str:
         """The outbox URL, or a :class:`ConfigurationError` naming the setting."""
@@ -181,6 +190,7 @@ def get_settings() -> Settings:
         webhooks=dict(webhooks),
         webhook_public_url=_text(raw, "WEBHOOK_PUBLIC_URL"),
         shop_id=_text(raw, "SHOP_ID"),
+        database=_text(raw, "DATABASE"),
     )
 
 
@@ -205,6 +215,40 @@ def get_outbox() -> Outbox:
                 raise ConfigurationError(f"{name('OUTBOX')}: {exc}") from exc
             _built["outbox"] = outbox
         return outbox
+
+
+def put(message: Message, *, not_before: datetime | None = None) -> OutboxEntry:
+    """Store ``message`` in the outbox, in the Django transaction under way when there is one.
+
+    With ``RELATIONCLIENT["DATABASE"]`` naming the Django database that also
+    holds the outbox (the same SQLite file or PostgreSQL database as
+    ``OUTBOX``), a ``put`` inside ``transaction.atomic()`` writes through
+    Django's own connection: the message is stored if and only if the order
+    it confirms commits. Outside an atomic block, or without the setting, it
+    is stored at once.
+
+    Raises:
+        ConfigurationError: ``DATABASE`` names no database of ``DATABASES``,
+            or one that is not the outbox's.
+    """
+    outbox = get_outbox()
+    alias = get_settings().database
+    if alias is None:
+        return outbox.put(message, not_before=not_before)
+    from django.db import connections
+
+    if alias not in connections:
+        raise ConfigurationError(
+            f"{name('DATABASE')} is {alias!r}, which is not in settings.DATABASES"
+        )
+    connection = connections[alias]
+    if not connection.in_atomic_block:
+        return outbox.put(message, not_before=not_before)
+    connection.ensure_connection()
+    try:
+        return outbox.put(message, not_before=not_before, connection=connection.connection)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{name('DATABASE')} ({alias!r}): {exc}") from exc
 
 
 def build_transport(url: str, email_backend: str) -> Transport:

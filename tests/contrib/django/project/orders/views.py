@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from relationclient import Composer, samples
-from relationclient.contrib.django import get_outbox
+from relationclient.contrib.django import put
 
 COMPOSER = Composer(samples.shop())
 
@@ -26,7 +26,7 @@ def place_order(request: HttpRequest) -> JsonResponse:
     locale = request.POST.get("locale", "fr")
     order = samples.order(locale, seed=int(request.POST.get("seed", "0")))
     confirmation = COMPOSER.email("order_confirmation", order=order)
-    entry = get_outbox().put(confirmation)
+    entry = put(confirmation)
     send_mail(
         f"Nouvelle commande {order.number}",
         f"Commande {order.number} de {order.customer.email}, total {order.total}.",

@@ -4,6 +4,9 @@ The outbox URL is set per test (a SQLite file in the test's directory) by the
 ``shop_settings`` fixture; everything else is what a shop would write.
 """
 
+import tempfile
+from pathlib import Path
+
 from relationclient.events import BasicAuth
 
 SECRET_KEY = "django-tests-only-not-a-secret"
@@ -12,7 +15,13 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 INSTALLED_APPS = ["relationclient.contrib.django", "orders"]
 MIDDLEWARE: list[str] = []
 ROOT_URLCONF = "shopsite.urls"
-DATABASES: dict[str, dict[str, str]] = {}
+# A shop database; the test of RELATIONCLIENT["DATABASE"] puts the outbox in it too.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(Path(tempfile.mkdtemp(prefix="shopsite-")) / "shop.sqlite3"),
+    }
+}
 USE_TZ = True
 LANGUAGE_CODE = "fr"
 
