@@ -181,7 +181,9 @@ def shown_values(composer: Composer, order: Order) -> dict[str, str]:
         values |= {f"rate{i}": tax.rate, f"tax{i}": tax.amount}
     for i, text in enumerate(o.delivery_address):
         values[f"address{i}"] = text
-    return values
+    # Plain strings: an isolated value's span is static markup of the floor template,
+    # and its bare text also shows where no span goes (the <title>).
+    return {key: str(value) for key, value in values.items()}
 
 
 def floor_template(
