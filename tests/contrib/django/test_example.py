@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.policy
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -129,3 +130,31 @@ def test_an_order_its_dispatch_and_its_webhook(
     assert answer.json() == {"recorded": 1, "duplicates": 0}
     status = httpx.get(f"{server}/orders/{key}", timeout=30).json()
     assert status == {"state": "sent", "events": ["delivered"]}
+
+
+def test_the_loop_stops_on_sigterm_after_its_round(
+    env: dict[str, str], tmp_path: Path, server: str
+) -> None:
+    placed = httpx.post(f"{server}/orders/", data={"locale": "de"}, timeout=30)
+    key = placed.json()["confirmation"]
+    process = subprocess.Popen(
+        [sys.executable, str(MANAGE), "relationclient_dispatch", "--loop", "0.05"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # the round that sent the order's two mails
+        assert "sent 2" in first, first
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, rest
+    assert "Stopped." in rest
+    assert httpx.get(f"{server}/orders/{key}", timeout=30).json()["state"] == "sent"

@@ -11,7 +11,8 @@ show KEY`` says why) or when the settings are unusable.
 
 from __future__ import annotations
 
-import time
+import signal
+import threading
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
@@ -95,8 +96,16 @@ class Command(BaseCommand):
         except ConfigurationError as exc:
             raise CommandError(str(exc)) from exc
         dead = done = 0
+        stop = threading.Event()
+        previous: Any = None
+        handles_term = (
+            interval is not None and threading.current_thread() is threading.main_thread()
+        )
+        if handles_term:
+            # systemd, Docker and Kubernetes stop with SIGTERM: end after the round under way.
+            previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
-            while True:
+            while not stop.is_set():
                 try:
                     report = outbox.dispatch(
                         transport, limit=options["limit"], workers=options["workers"]
@@ -110,9 +119,14 @@ class Command(BaseCommand):
                 if rounds is not None and done >= rounds:
                     break
                 assert interval is not None
-                time.sleep(interval)
+                stop.wait(interval)
+            else:
+                self.stdout.write("Stopped.")
         except KeyboardInterrupt:
             self.stdout.write("Stopped.")
+        finally:
+            if handles_term:
+                signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
         if dead:
             raise CommandError(
                 f"{dead} entr{'y' if dead == 1 else 'ies'} parked dead; "
