@@ -13,6 +13,7 @@ import hashlib
 import re
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import format_datetime
 from enum import StrEnum
 from functools import cached_property
@@ -56,6 +57,7 @@ __all__ = [
     "Attachment",
     "Email",
     "Kind",
+    "MailAttachment",
     "MailMessage",
     "Mailbox",
     "Message",
@@ -399,6 +401,19 @@ class Sms(_Message):
         return self.to
 
 
+class MailAttachment(Attachment):
+    """An attachment of a :class:`MailMessage`, which may be shown inline (a logo in its HTML).
+
+    ``content_id`` is the part's ``Content-ID`` (``<logo@shop.example>``), which
+    the HTML refers to as ``cid:logo@shop.example``; ``inline`` makes its
+    disposition ``inline``. A ``message/rfc822`` attachment (a forwarded
+    mail) is kept as the message it holds.
+    """
+
+    content_id: Annotated[str, Field(pattern=r"^<[^<>\s]+>$")] | None = None
+    inline: bool = False
+
+
 class Alternative(Model):
     """Another rendering of a :class:`MailMessage`'s body (its HTML, say)."""
 
@@ -435,7 +450,10 @@ class MailMessage(_Message):
 
     kind: Literal["django_mail"] = "django_mail"
     locale: str = "und"
-    idempotency_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{8,128}$")]
+    #: Derived from ``message_id`` when not given (the default is never kept).
+    idempotency_key: Annotated[
+        str, Field(pattern=r"^[A-Za-z0-9._:-]{8,128}$", validate_default=True)
+    ] = ""
     message_id: Annotated[str, Field(pattern=_MESSAGE_ID.pattern)]
     sender: Mailbox
     to: tuple[Mailbox, ...] = ()
@@ -447,7 +465,7 @@ class MailMessage(_Message):
     #: The body's MIME subtype: ``plain`` (Django's default) or ``html``.
     body_subtype: Annotated[str, Field(pattern=r"^[\w.+-]+$")] = "plain"
     alternatives: tuple[Alternative, ...] = ()
-    attachments: tuple[Attachment, ...] = ()
+    attachments: tuple[MailAttachment, ...] = ()
     headers: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="before")
@@ -557,9 +575,19 @@ class MailMessage(_Message):
                 data = alternative.content.encode()
                 msg.add_alternative(data, maintype=maintype, subtype=subtype)
         for attachment in self.attachments:
+            disposition = "inline" if attachment.inline else "attachment"
+            if attachment.mimetype.lower() == "message/rfc822":
+                forwarded = BytesParser(policy=msg.policy).parsebytes(attachment.content)
+                msg.add_attachment(forwarded, disposition=disposition, filename=attachment.filename)
+                continue
             maintype, subtype = attachment.mimetype.split("/", 1)
             msg.add_attachment(
-                attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+                attachment.content,
+                maintype=maintype,
+                subtype=subtype,
+                filename=attachment.filename,
+                disposition=disposition,
+                cid=attachment.content_id,
             )
         return msg
 

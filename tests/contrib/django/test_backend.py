@@ -13,13 +13,14 @@ import email.policy
 import io
 import mailbox
 from email.message import EmailMessage as ParsedMessage
+from email.mime.image import MIMEImage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.core.mail import EmailMessage, send_mail
+from django.core.mail import EmailMessage, EmailMultiAlternatives, send_mail
 from pydantic import ValidationError
 
 from relationclient.contrib.django import get_outbox, get_transport, mail_message, put
@@ -304,3 +305,50 @@ def test_database_must_be_a_django_database(shop_settings: Any) -> None:
     shop_settings.RELATIONCLIENT = {**shop_settings.RELATIONCLIENT, "DATABASE": "elsewhere"}
     with pytest.raises(ConfigurationError, match=r'RELATIONCLIENT\["DATABASE"\]'):
         put(composed_email())
+
+
+LOGO = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+def with_logo_and_forward() -> EmailMultiAlternatives:
+    """HTML showing an inline logo by its Content-ID, and a forwarded mail attached."""
+    message = EmailMultiAlternatives(
+        "Votre commande est partie",
+        "Votre commande est partie.\n",
+        None,
+        ["camille.dupont@example.fr"],
+    )
+    message.attach_alternative('<p><img src="cid:logo@maison-lumiere.fr"> Partie.</p>', "text/html")
+    logo = MIMEImage(LOGO, "png")
+    logo["Content-ID"] = "<logo@maison-lumiere.fr>"
+    logo.add_header("Content-Disposition", "inline", filename="logo.png")
+    message.attach(logo)
+    message.attach(
+        "transporteur.eml",
+        EmailMessage("Colis pris en charge", "Pris en charge.", None, ["x@example.com"]),
+        "message/rfc822",
+    )
+    return message
+
+
+def test_inline_images_and_forwarded_mail_are_kept(shop_settings: Any) -> None:
+    sent = with_logo_and_forward()
+    sent.send()
+    entry = get_outbox().get(mail_message(sent).idempotency_key)
+    assert entry is not None
+    kept = entry.message
+    assert isinstance(kept, MailMessage)
+    parsed = parse(kept.as_bytes())
+    logo = next(p for p in parsed.walk() if p["Content-ID"] == "<logo@maison-lumiere.fr>")
+    assert (logo.get_content_disposition(), logo.get_content()) == ("inline", LOGO)
+    forwarded = next(p for p in parsed.walk() if p.get_content_type() == "message/rfc822")
+    assert forwarded.get_content()["Subject"] == "Colis pris en charge"
+    assert get_outbox().dispatch(get_transport()).sent == 1
+    [delivered] = mail.outbox
+    [inline, attached] = delivered.anymail_test_params["attachments"]
+    assert (inline.inline, inline.content_id, inline.content) == (
+        True,
+        "<logo@maison-lumiere.fr>",
+        LOGO,
+    )
+    assert attached.mimetype == "message/rfc822"

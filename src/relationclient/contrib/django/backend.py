@@ -21,6 +21,7 @@ import base64
 import mimetypes
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from email.message import Message
 from email.mime.base import MIMEBase
 from email.utils import getaddresses
 from typing import Any
@@ -32,7 +33,7 @@ from django.core.mail.message import make_msgid
 from django.core.mail.utils import DNS_NAME
 from django.utils import translation
 
-from ...messages import Alternative, Attachment, Mailbox, MailMessage
+from ...messages import Alternative, MailAttachment, Mailbox, MailMessage
 from .conf import get_outbox, get_settings, put
 
 __all__ = ["EmailBackend", "mail_message"]
@@ -47,19 +48,31 @@ def _mailboxes(values: Sequence[str] | None, field: str) -> list[Mailbox]:
     return mailboxes
 
 
-def _attachment(item: Any) -> Attachment:
+def _attachment(item: Any) -> MailAttachment:
+    """A Django attachment: a ``(filename, content, mimetype)`` or a MIME part (inline images)."""
     if isinstance(item, MIMEBase):
-        payload = item.get_payload(decode=True)
-        return Attachment(
+        if item.get_content_type() == "message/rfc822":
+            inner = item.get_payload(0)  # a message/rfc822 part holds one message
+            data = inner.as_bytes() if isinstance(inner, Message) else b""
+        else:
+            payload = item.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
+        return MailAttachment(
             filename=item.get_filename() or "attachment",
-            content=base64.b64encode(payload if isinstance(payload, bytes) else b""),
+            content=base64.b64encode(data),
             mimetype=item.get_content_type(),
+            content_id=item["Content-ID"],
+            inline=item.get_content_disposition() == "inline",
         )
     filename, content, mimetype = item
     if not mimetype:
         mimetype = mimetypes.guess_type(filename or "")[0] or "application/octet-stream"
+    if isinstance(content, EmailMessage):  # a forwarded Django message
+        content = content.message()
+    if isinstance(content, Message):
+        content = content.as_bytes()
     data = content.encode() if isinstance(content, str) else bytes(content)
-    return Attachment(
+    return MailAttachment(
         filename=filename or "attachment", content=base64.b64encode(data), mimetype=mimetype
     )
 

@@ -19,6 +19,8 @@ import smtplib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email import encoders
+from email.mime.base import MIMEBase
 from email.utils import format_datetime
 from typing import Any
 
@@ -33,7 +35,7 @@ from ...errors import (
     TransportError,
     UnsupportedMessageError,
 )
-from ...messages import Email, MailMessage, Message
+from ...messages import Email, MailAttachment, MailMessage, Message
 from ...transports._errors import GATEWAY_STATUSES, map_smtp_errors, parse_retry_after
 from ...transports.base import BaseTransport, Receipt
 from ...transports.retry import RetryPolicy
@@ -89,8 +91,24 @@ def django_message(message: Email | MailMessage) -> EmailMultiAlternatives:
         for alternative in message.alternatives:
             mail.attach_alternative(alternative.content, alternative.mimetype)
     for attachment in message.attachments:
-        mail.attach(attachment.filename, attachment.content, attachment.mimetype)
+        if isinstance(attachment, MailAttachment) and (attachment.content_id or attachment.inline):
+            mail.attach(_inline_part(attachment))
+        else:
+            mail.attach(attachment.filename, attachment.content, attachment.mimetype)
     return mail
+
+
+def _inline_part(attachment: MailAttachment) -> MIMEBase:
+    """The MIME part Django (and Anymail) take for an inline attachment with a Content-ID."""
+    maintype, subtype = attachment.mimetype.split("/", 1)
+    part = MIMEBase(maintype, subtype)
+    part.set_payload(attachment.content)
+    encoders.encode_base64(part)
+    disposition = "inline" if attachment.inline else "attachment"
+    part.add_header("Content-Disposition", disposition, filename=attachment.filename)
+    if attachment.content_id:
+        part["Content-ID"] = attachment.content_id
+    return part
 
 
 class DjangoTransport(BaseTransport):
