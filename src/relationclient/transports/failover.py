@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import ConfigurationError, TransportError, UnsupportedMessageError
-from ..messages import Message
+from ..messages import MailMessage, Message
 from .base import BaseTransport, Receipt, Transport
 from .retry import RetryPolicy
 
@@ -95,6 +95,12 @@ class FailoverTransport(BaseTransport):
             if isinstance(transport, FailoverTransport) and (found := transport.child(name)):
                 return found
         return None
+
+    def check(self, message: Message) -> None:
+        """Let a :class:`~relationclient.messages.MailMessage` through: each child checks it."""
+        if isinstance(message, MailMessage) and "email" in self.channels:
+            return
+        super().check(message)
 
     def _attempt(self, message: Message) -> Receipt:
         # What may hold the message after an unknown outcome, for the retries of this send.

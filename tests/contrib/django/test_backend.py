@@ -33,6 +33,7 @@ from relationclient.errors import (
 from relationclient.messages import MailMessage
 from relationclient.transports import (
     ConsoleTransport,
+    FailoverTransport,
     MaildirTransport,
     MemoryTransport,
     PostmarkTransport,
@@ -352,3 +353,14 @@ def test_inline_images_and_forwarded_mail_are_kept(shop_settings: Any) -> None:
         LOGO,
     )
     assert attached.mimetype == "message/rfc822"
+
+
+def test_failover_moves_past_a_provider_that_cannot_carry_it(shop_settings: Any) -> None:
+    sent = notice()
+    sent.send()
+    memory = MemoryTransport()
+    postmark = PostmarkTransport("server-token", base_url="http://127.0.0.1:9")
+    assert get_outbox().dispatch(FailoverTransport([postmark, memory])).sent == 1
+    [kept] = memory.outbox
+    assert isinstance(kept, MailMessage)
+    assert kept.message_id == sent.extra_headers["Message-ID"]
