@@ -12,6 +12,7 @@ import asyncio
 import base64
 import gc
 import json
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -449,3 +450,30 @@ def test_a_transport_dropped_without_close_stops_its_engine(server: ProviderServ
     del postmark
     gc.collect()
     wait_until(lambda: engine_threads() == [], "the engine's thread to end")
+
+
+def _send_in_child(postmark: PostmarkTransport, message: Email, answers: Any) -> None:
+    answers.put(postmark.send(message).message_id)
+
+
+def test_a_forked_worker_starts_an_engine_of_its_own(server: ProviderServer) -> None:
+    # Celery's prefork workers inherit the parent's transport, whose engine thread
+    # does not survive the fork.
+    server.play("postmark")
+    first, second = bulk(2)
+    with PostmarkTransport(SECRET, base_url=server.url) as postmark:
+        postmark.send(first)  # the parent's engine runs
+        context = multiprocessing.get_context("fork")
+        answers = context.Queue()
+        child = context.Process(target=_send_in_child, args=(postmark, second, answers))
+        child.start()
+        provider_id = answers.get(timeout=30)
+        child.join(timeout=30)
+        assert child.exitcode == 0
+        postmark.send(second)  # and the parent's still works
+    assert [_postmark_message_id(_postmark_items(r)[0]) for r in server.requests] == [
+        first.message_id,
+        second.message_id,
+        second.message_id,
+    ]
+    assert provider_id in {answer["MessageID"] for _, answer in server.played}
