@@ -13,7 +13,15 @@ from relationclient import (
     TransportError,
     UnsupportedMessageError,
 )
-from relationclient.transports import PostmarkTransport, RetryPolicy, SendGridTransport, Transport
+from relationclient.messages import Email, Mailbox, idempotency_key
+from relationclient.transports import (
+    MailjetTransport,
+    PostmarkTransport,
+    Receipt,
+    RetryPolicy,
+    SendGridTransport,
+    Transport,
+)
 from relationclient.transports.failover import FailoverTransport
 from relationclient.transports.memory import MemoryTransport
 from relationclient.transports.smtp import SMTPTransport
@@ -216,3 +224,93 @@ def test_child_finds_a_transport_by_name() -> None:
     nested = FailoverTransport([MemoryTransport(name="a"), FailoverTransport([inner])])
     assert nested.child("inner") is inner
     assert nested.child("nobody") is None
+
+
+# -- batches: one send_many per child ------------------------------------------------------
+
+
+def customers(count: int) -> list[Email]:
+    base = email()
+    return [
+        base.model_copy(
+            update={
+                "to": Mailbox(address=f"client{i:03d}@example.fr", name=f"Client {i}"),
+                "idempotency_key": idempotency_key("failover", str(i), "email", f"client{i:03d}"),
+            }
+        )
+        for i in range(count)
+    ]
+
+
+def postmark_then_mailjet(
+    start_provider_server: StartProviderServer, **options: object
+) -> tuple[ProviderServer, ProviderServer, FailoverTransport]:
+    first, second = start_provider_server(), start_provider_server()
+    first.play("postmark")
+    second.play("mailjet")
+    failover = FailoverTransport(
+        [
+            PostmarkTransport("token", base_url=first.url),
+            MailjetTransport("key", "secret", base_url=second.url),
+        ],
+        **options,  # type: ignore[arg-type]
+    )
+    return first, second, failover
+
+
+def test_a_batch_refused_whole_moves_on_as_one_batch(
+    start_provider_server: StartProviderServer,
+) -> None:
+    first, second, failover = postmark_then_mailjet(start_provider_server)
+    first.script(503, {"ErrorCode": 0, "Message": "Service unavailable"})
+    messages = customers(10)
+    with failover:
+        receipts = failover.send_many(messages)
+    assert {r.transport for r in receipts} == {"mailjet"}
+    assert [r.idempotency_key for r in receipts] == [m.idempotency_key for m in messages]
+    assert [len(r.json()) for r in first.requests] == [10]  # one Postmark batch call…
+    assert [len(r.json()["Messages"]) for r in second.requests] == [10]  # …one Mailjet one
+
+
+def test_a_message_refused_in_a_batch_stays_refused(
+    start_provider_server: StartProviderServer,
+) -> None:
+    first, second, failover = postmark_then_mailjet(start_provider_server)
+    messages = customers(10)
+    first.play("postmark", bad=[messages[3].recipient])
+    with failover:
+        results = failover.send_many(messages, return_exceptions=True)
+    refused = results[3]
+    assert isinstance(refused, PermanentTransportError)
+    assert (refused.transport, refused.code) == ("postmark", 406)
+    assert all(isinstance(r, Receipt) and r.transport == "postmark" for r in results[:3])
+    assert second.requests == []  # a verdict on the message is not asked again elsewhere
+
+
+def test_a_gateway_error_on_a_batch_is_retried_there_only(
+    start_provider_server: StartProviderServer,
+) -> None:
+    first, second, failover = postmark_then_mailjet(
+        start_provider_server, retry=RetryPolicy(attempts=2, base=0)
+    )
+    first.script(502, "<html>502 Bad Gateway</html>")
+    messages = customers(5)
+    with failover:
+        receipts = failover.send_many(messages)
+    assert {r.transport for r in receipts} == {"postmark"}
+    assert second.requests == []
+    assert len(first.requests) == 2
+    assert first.requests[0].body == first.requests[1].body  # the same batch, same Message-IDs
+
+
+def test_a_batch_of_both_channels_goes_to_whoever_carries_each(
+    start_provider_server: StartProviderServer,
+) -> None:
+    server = start_provider_server()
+    server.play("postmark")
+    backup = MemoryTransport(name="backup")
+    with FailoverTransport([PostmarkTransport("token", base_url=server.url), backup]) as failover:
+        receipts = failover.send_many([*customers(3), sms()])
+    assert [r.transport for r in receipts] == ["postmark"] * 3 + ["backup"]
+    assert backup.outbox == [sms()]
+    assert len(server.requests) == 1

@@ -30,11 +30,14 @@ transport may hold the message (``error.transport``) and sends there only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
+from typing import Literal, overload
 
 from ..errors import ConfigurationError, TransportError, UnsupportedMessageError
 from ..messages import MailMessage, Message
 from .base import BaseTransport, Receipt, Transport
+from .concurrency import collect
 from .retry import RetryPolicy
 
 __all__ = ["FailoverTransport"]
@@ -123,6 +126,115 @@ class FailoverTransport(BaseTransport):
         final = (relevant or errors)[-1]
         self._note(final, errors)
         raise final
+
+    # -- batches ----------------------------------------------------------------------
+    @overload
+    def send_many(
+        self, messages: Iterable[Message], *, return_exceptions: Literal[False] = ...
+    ) -> list[Receipt]: ...
+
+    @overload
+    def send_many(
+        self, messages: Iterable[Message], *, return_exceptions: Literal[True]
+    ) -> list[Receipt | TransportError]: ...
+
+    def send_many(
+        self, messages: Iterable[Message], *, return_exceptions: bool = False
+    ) -> list[Receipt] | list[Receipt | TransportError]:
+        """Send a batch through the chain, batch by batch: each child gets one ``send_many``.
+
+        The first transport gets every message it can carry in one
+        ``send_many`` (so its batch endpoint or its concurrency serve the whole
+        batch); the messages it certainly did not take, by the rules of
+        :meth:`should_try_next`, go on together to the next one, and so on.
+        The failover's own ``retry`` then tries the chain again for the
+        messages whose failure allows it, each message that met "nobody
+        knows" through the transport that may have it only. Every message is
+        attempted; without ``return_exceptions`` the error of the first failed
+        message is raised afterwards, its ``receipts`` holding every receipt.
+        """
+        batch = list(messages)
+        for message in batch:
+            self.check(message)
+        results: list[Receipt | TransportError | None] = [None] * len(batch)
+        pinned: dict[int, Transport] = {}
+        pending = list(range(len(batch)))
+        attempt = 1
+        while pending:
+            failed = self._pass(batch, pending, results, pinned)
+            again = [i for i, error in failed.items() if self.retry.should_retry(error, attempt)]
+            for i, error in failed.items():
+                if i not in again:
+                    results[i] = error
+            if again:
+                time.sleep(max(self.retry.backoff(attempt, failed[i].retry_after) for i in again))
+            pending, attempt = again, attempt + 1
+        return collect(results, return_exceptions=return_exceptions)
+
+    def _pass(
+        self,
+        batch: list[Message],
+        pending: list[int],
+        results: list[Receipt | TransportError | None],
+        pinned: dict[int, Transport],
+    ) -> dict[int, TransportError]:
+        """One trip of ``pending`` down the chain; the final error of each message not sent."""
+        errors: dict[int, list[TransportError]] = {i: [] for i in pending}
+        looking = dict.fromkeys(pending)  # still looking for a transport, in order
+        final: dict[int, TransportError] = {}
+        for transport in self.transports:
+            group = [i for i in looking if pinned.get(i, transport) is transport]
+            if not group:
+                continue
+            outcomes = self._through(transport, [batch[i] for i in group])
+            for i, outcome in zip(group, outcomes, strict=True):
+                if isinstance(outcome, Receipt):
+                    results[i] = outcome
+                    del looking[i]
+                    continue
+                errors[i].append(outcome)
+                if outcome.accepted is None and i not in pinned:
+                    pinned[i] = transport  # it may have the message: retries go there only
+                if i in pinned or not self.should_try_next(outcome):
+                    self._note(outcome, errors[i])
+                    final[i] = outcome
+                    del looking[i]
+        for i in looking:  # every transport failed it
+            relevant = [e for e in errors[i] if not isinstance(e, UnsupportedMessageError)]
+            final[i] = (relevant or errors[i])[-1]
+            self._note(final[i], errors[i])
+        return final
+
+    @staticmethod
+    def _through(transport: Transport, messages: list[Message]) -> list[Receipt | TransportError]:
+        """One result per message from one child: one ``send_many`` of what it can carry."""
+        if not isinstance(transport, BaseTransport):
+            results: list[Receipt | TransportError] = []
+            for message in messages:
+                try:
+                    results.append(transport.send(message))
+                except TransportError as exc:
+                    results.append(exc)
+            return results
+        outcomes: list[Receipt | TransportError | None] = [None] * len(messages)
+        carried: list[int] = []
+        for k, message in enumerate(messages):
+            try:
+                transport.check(message)
+            except UnsupportedMessageError as exc:
+                outcomes[k] = exc
+            else:
+                carried.append(k)
+        if carried:
+            chosen = [messages[k] for k in carried]
+            try:
+                sent = transport.send_many(chosen, return_exceptions=True)
+            except TransportError as exc:  # refused whole despite return_exceptions
+                accepted = {r.idempotency_key: r for r in exc.receipts if isinstance(r, Receipt)}
+                sent = [accepted.get(m.idempotency_key, exc) for m in chosen]
+            for k, outcome in zip(carried, sent, strict=True):
+                outcomes[k] = outcome
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def _note(self, final: TransportError, errors: list[TransportError]) -> None:
         for error in errors:
