@@ -340,30 +340,6 @@ CASES = [
     for kind, locale, width in itertools.product(KINDS, LOCALES, WIDTHS)
 ]
 
-#: The callouts that end below the first screen of a 320 px iPhone (358 px), with the
-#: bottom measured: known shortfalls, marked as expected failures that must fail
-#: (strict): when the templates fit, the mark fails the run and goes. None since the
-#: phone rules of styles.css made the callout compact (it used to end at up to 470 px).
-BELOW_THE_FOLD_AT_320: dict[tuple[str, str], int] = {}
-CALLOUT_CASES = [
-    pytest.param(
-        kind,
-        locale,
-        width,
-        id=f"{kind}-{locale}-{width}",
-        marks=[
-            pytest.mark.xfail(
-                strict=True,
-                reason=f"ends at {BELOW_THE_FOLD_AT_320[kind, locale]} px, "
-                f"below the {FIRST_SCREEN[320]} px first screen of a 320 px iPhone",
-            )
-        ]
-        if width == 320 and (kind, locale) in BELOW_THE_FOLD_AT_320
-        else [],
-    )
-    for kind, locale, width in itertools.product(KINDS, LOCALES, WIDTHS)
-]
-
 
 @pytest.mark.parametrize(("kind", "locale", "width"), CASES)
 def test_no_horizontal_overflow(layouts: Layouts, kind: str, locale: str, width: int) -> None:
@@ -373,7 +349,7 @@ def test_no_horizontal_overflow(layouts: Layouts, kind: str, locale: str, width:
     assert not m["wide"], f"elements past the {width} px viewport's edge: {m['wide']}"
 
 
-@pytest.mark.parametrize(("kind", "locale", "width"), CALLOUT_CASES)
+@pytest.mark.parametrize(("kind", "locale", "width"), CASES)
 def test_callout_in_first_screen(layouts: Layouts, kind: str, locale: str, width: int) -> None:
     m = layouts.measure(kind, locale, width)
     assert m["callouts"] == 1, f"{kind}/{locale}: {m['callouts']} elements .callout"
