@@ -339,3 +339,30 @@ def test_an_smtputf8_message_keeps_its_headers_in_utf8_and_its_bodies_seven_bit(
     assert (address.display_name, address.addr_spec) == ("Léa", "léa@exemple.fr")
     assert content(parsed.get_body(("plain",))) == stdlib_content(built.text)
     assert all(part.get_payload().isascii() for part in parsed.walk() if not part.is_multipart())
+
+
+def test_a_framework_mail_is_seven_bit_clean_and_reads_back_intact() -> None:
+    """A Django-shaped mail goes to servers without 8BITMIME too: non-ASCII bodies are encoded."""
+    from relationclient.messages import Alternative, MailMessage
+
+    body = "Bonjour,\nvotre mot de passe a été réinitialisé à 10 h 42 ; à bientôt !\n"
+    html = "<p>Votre mot de passe a été réinitialisé.</p>"
+    mail = MailMessage(
+        message_id="<reset.42@maison-lumiere.fr>",
+        sender=Mailbox(address="bonjour@maison-lumiere.fr", name="Maison Lumière"),
+        to=(Mailbox(address="camille@example.fr"),),
+        cc=(Mailbox(address="suivi@example.fr"),),
+        subject="Réinitialisation de votre mot de passe",
+        body=body,
+        alternatives=(Alternative(content=html, mimetype="text/html"),),
+    )
+    data = mail.as_bytes()
+    assert data.isascii()
+    parsed = BytesParser(policy=email.policy.default).parsebytes(data)
+    plain = parsed.get_body(("plain",))
+    rich = parsed.get_body(("html",))
+    assert plain is not None and rich is not None
+    for part, expected in ((plain, body), (rich, html)):
+        assert part["Content-Transfer-Encoding"] in {"quoted-printable", "base64"}
+        assert part.get_content().replace("\r\n", "\n").rstrip("\n") == expected.rstrip("\n")
+    assert parsed["Subject"] == mail.subject

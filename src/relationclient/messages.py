@@ -429,6 +429,9 @@ _MAIL_RESERVED_HEADERS = frozenset(
 _MESSAGE_ID = re.compile(r"^<[^<>\s@]+@[^<>\s@]+>$")
 
 
+_MAIL_7BIT_POLICY = SMTP_POLICY.clone(cte_type="7bit")
+
+
 class MailMessage(_Message):
     """An email kept in the shape a web framework built it, for mail that is not an :class:`Email`.
 
@@ -551,7 +554,11 @@ class MailMessage(_Message):
         multipart/mixed. Every part is built by :class:`email.message.EmailMessage`
         itself, with the policy :meth:`Email.to_mime` uses.
         """
-        msg = EmailMessage(policy=SMTPUTF8_POLICY if self.needs_smtputf8 else SMTP_POLICY)
+        # Bodies are 7-bit clean (quoted-printable or base64 where the text is not ASCII),
+        # as Email's are, so that a server without 8BITMIME takes them; an SMTPUTF8 message
+        # goes only to servers that offer SMTPUTF8, which implies 8BITMIME.
+        policy = SMTPUTF8_POLICY if self.needs_smtputf8 else _MAIL_7BIT_POLICY
+        msg = EmailMessage(policy=policy)
         fields: dict[str, object] = {"From": self.sender.header_address()}
         for name, mailboxes in (("To", self.to), ("Cc", self.cc), ("Reply-To", self.reply_to)):
             if mailboxes:

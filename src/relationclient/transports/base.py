@@ -23,7 +23,7 @@ import httpx
 
 from ..__about__ import __version__
 from ..errors import ConfigurationError, TransportError, UnsupportedMessageError
-from ..messages import Email, Message, Sms
+from ..messages import Email, MailMessage, Message, Sms
 from ._errors import http_status_error, map_httpx_errors
 from .concurrency import Engine, RateGate, run_units
 from .retry import NO_RETRY, RetryPolicy
@@ -126,6 +126,9 @@ class BaseTransport:
     #: The channels this transport carries; an instance may narrow or widen it.
     channels: frozenset[str] = frozenset({"email", "sms"})
     supports_attachments: ClassVar[bool] = True
+    #: Whether it also carries a :class:`~relationclient.messages.MailMessage` (a framework's
+    #: email kept in its own shape: several recipients, cc and bcc); HTTP providers do not.
+    carries_mail: ClassVar[bool] = False
 
     def __init__(self, *, retry: RetryPolicy | None = None) -> None:
         self.retry = retry or NO_RETRY
@@ -143,7 +146,8 @@ class BaseTransport:
     # -- the loop -----------------------------------------------------------------
     def check(self, message: Message) -> None:
         """Refuse, before any traffic, a message this transport cannot carry."""
-        if not isinstance(message, Email | Sms):
+        carried = Email | Sms | MailMessage if self.carries_mail else Email | Sms
+        if not isinstance(message, carried):
             raise UnsupportedMessageError(
                 f"{self.name}: cannot send {type(message).__name__}, only Email and Sms",
                 transport=self.name,

@@ -33,18 +33,13 @@ class ConsoleTransport(BaseTransport):
     """
 
     name = "console"
+    carries_mail = True
 
     def __init__(self, stream: TextIO | None = None, *, show_html: bool = False) -> None:
         super().__init__()
         self.stream = stream
         self.show_html = show_html
         self._lock = threading.Lock()
-
-    def check(self, message: Message) -> None:
-        """Carry a framework's :class:`~relationclient.messages.MailMessage` too (an email)."""
-        if isinstance(message, MailMessage) and "email" in self.channels:
-            return
-        super().check(message)
 
     def _send(self, message: Message) -> Receipt:
         if isinstance(message, Email):

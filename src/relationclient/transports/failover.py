@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal, overload
 
 from ..errors import ConfigurationError, TransportError, UnsupportedMessageError
-from ..messages import MailMessage, Message
+from ..messages import Message
 from .base import BaseTransport, Receipt, Transport
 from .concurrency import collect
 from .retry import RetryPolicy
@@ -63,6 +63,7 @@ class FailoverTransport(BaseTransport):
     """
 
     name = "failover"
+    carries_mail = True
 
     def __init__(
         self,
@@ -98,12 +99,6 @@ class FailoverTransport(BaseTransport):
             if isinstance(transport, FailoverTransport) and (found := transport.child(name)):
                 return found
         return None
-
-    def check(self, message: Message) -> None:
-        """Let a :class:`~relationclient.messages.MailMessage` through: each child checks it."""
-        if isinstance(message, MailMessage) and "email" in self.channels:
-            return
-        super().check(message)
 
     def _attempt(self, message: Message) -> Receipt:
         # What may hold the message after an unknown outcome, for the retries of this send.

@@ -55,6 +55,7 @@ class MaildirTransport(BaseTransport):
     """
 
     name = "maildir"
+    carries_mail = True
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         super().__init__()
@@ -78,12 +79,6 @@ class MaildirTransport(BaseTransport):
             transport=self.name,
             accepted=accepted,
         )
-
-    def check(self, message: Message) -> None:
-        """Carry a framework's :class:`~relationclient.messages.MailMessage` too (an email)."""
-        if isinstance(message, MailMessage) and "email" in self.channels:
-            return
-        super().check(message)
 
     def _send(self, message: Message) -> Receipt:
         self.open()

@@ -82,6 +82,7 @@ class SMTPTransport(BaseTransport):
     """
 
     name = "smtp"
+    carries_mail = True
     channels = frozenset({"email"})
 
     def __init__(
@@ -181,11 +182,6 @@ class SMTPTransport(BaseTransport):
             self._release(slot)
 
     # -- one message ------------------------------------------------------------------
-    def check(self, message: Message) -> None:
-        """Carry a framework's :class:`~relationclient.messages.MailMessage` too (an email)."""
-        if isinstance(message, MailMessage):
-            return
-        super().check(message)
 
     def _send(self, message: Message) -> Receipt:
         assert isinstance(message, Email | MailMessage)  # check() let only emails through

@@ -137,6 +137,7 @@ class DjangoTransport(BaseTransport):
     """
 
     name = "django"
+    carries_mail = True
     channels = frozenset({"email"})
 
     def __init__(
@@ -203,11 +204,6 @@ class DjangoTransport(BaseTransport):
                 connection.close()
 
     # -- one message ------------------------------------------------------------------
-    def check(self, message: Message) -> None:
-        """Let :class:`MailMessage` through besides what every transport carries."""
-        if isinstance(message, MailMessage):
-            return
-        super().check(message)
 
     def _send(self, message: Message) -> Receipt:
         if not isinstance(message, Email | MailMessage):
