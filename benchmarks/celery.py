@@ -1,4 +1,4 @@
-"""Celery scale-out benchmark: 1, 2 and 4 worker processes sending the PostgreSQL outbox.
+"""Celery scale-out benchmark: 1, 2, 4 and 8 worker processes sending the PostgreSQL outbox.
 
 Everything is real and started here: a throw-away PostgreSQL cluster (as the
 outbox benchmark starts it), a ``redis-server`` as the broker (found as the
@@ -268,9 +268,9 @@ def _cpu(pids: Mapping[str, int], worker: int) -> dict[str, float]:
 
 # -- the benchmark -------------------------------------------------------------------------
 def run(
-    count: int, task_count: int | None = None, workers: tuple[int, ...] = (1, 2, 4)
+    count: int, task_count: int | None = None, workers: tuple[int, ...] = (1, 2, 4, 8)
 ) -> list[Row]:
-    """Messages per second of 1, 2 and 4 worker processes, per way; CPU per message.
+    """Messages per second of 1, 2, 4 and 8 worker processes, per way; CPU per message.
 
     A sweep sends ``count`` emails; one task per message, slower, ``task_count``
     of them (``count`` when None).
