@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import socketserver
 import time
 import uuid
 from collections.abc import Iterator
@@ -69,11 +68,6 @@ def _sendgrid_answer(request: Any, bad: frozenset[str]) -> Any:
 def _serve(provider: str, pipe: Any, stop: Any) -> None:
     from tests.transports.providers.provider_server import PLAYERS, ProviderServer
 
-    # The server writes an answer's head and body apart; with Nagle's algorithm on, the
-    # body then waited for the proxy's delayed acknowledgement, 40-60 ms an answer that
-    # no provider's server adds (measured: 12 requests/s instead of 39 over the 20 ms
-    # link). This process serves the benchmark only.
-    socketserver.StreamRequestHandler.disable_nagle_algorithm = True
     PLAYERS.setdefault("sendgrid", _sendgrid_answer)
     server = ProviderServer()
     server.play(provider)
