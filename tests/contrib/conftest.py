@@ -24,10 +24,6 @@ import pytest
 from ..services import require, require_module
 from ..transports.smtp_server import SMTPServer
 
-# The celery extra (part of the test extra); without it this folder skips, naming it.
-require_module("celery", "celery")
-redis = require_module("redis", "celery")
-
 HERE = Path(__file__).resolve().parent
 READY = "ready."
 
@@ -47,6 +43,9 @@ def _fail_with_log(what: str, log: Path) -> None:
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Redis server on 127.0.0.1 for this module: its ``redis://`` URL."""
+    # The celery extra (part of the test extra) brings the client; without it the Celery
+    # tests skip, naming it (the Django tests beside them need neither).
+    redis = require_module("redis", "celery")
     binary = require("redis")
     directory = tmp_path_factory.mktemp("redis")
     log = directory / "redis.log"

@@ -5,6 +5,7 @@ tasks); a real ``celery worker`` process, started from :mod:`shop_tasks`, sends
 them through the outbox to a loopback aiosmtpd server.
 """
 
+# ruff: noqa: E402 - celery is imported only once the skip for a missing extra has run
 from __future__ import annotations
 
 import importlib
@@ -14,6 +15,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+from ..services import require_module
+
+# The celery extra (part of the test extra); without it this module skips, naming it.
+require_module("celery", "celery")
 from celery import Celery
 
 from relationclient import ConfigurationError, samples
