@@ -361,7 +361,8 @@ def test_a_framework_mail_is_seven_bit_clean_and_reads_back_intact() -> None:
     parsed = BytesParser(policy=email.policy.default).parsebytes(data)
     plain = parsed.get_body(("plain",))
     rich = parsed.get_body(("html",))
-    assert plain is not None and rich is not None
+    assert plain is not None
+    assert rich is not None
     for part, expected in ((plain, body), (rich, html)):
         assert part["Content-Transfer-Encoding"] in {"quoted-printable", "base64"}
         assert part.get_content().replace("\r\n", "\n").rstrip("\n") == expected.rstrip("\n")
