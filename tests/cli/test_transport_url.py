@@ -168,6 +168,24 @@ def test_http_providers_accept_a_base_url(scheme: str) -> None:
     assert transport.base_url == "http://127.0.0.1:8080/api"
 
 
+@pytest.mark.parametrize("scheme", HTTP_SCHEMES)
+def test_http_providers_take_a_bound_on_requests_in_flight(scheme: str) -> None:
+    url, _, _ = CASES[scheme]
+    separator = "&" if "?" in url else "?"
+    bounded = transport_from_url(f"{url}{separator}concurrency=16", ENV)
+    default = transport_from_url(url, ENV)
+    assert isinstance(bounded, HTTPTransport)
+    assert isinstance(default, HTTPTransport)
+    assert bounded.concurrency == 16
+    assert default.concurrency == type(default).default_concurrency
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "many", "1.5", ""])
+def test_a_bad_bound_on_requests_in_flight_is_named(value: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"postmark://: concurrency must be a whole"):
+        transport_from_url(f"postmark://?concurrency={value}", ENV)
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -210,7 +228,10 @@ def test_unknown_scheme_lists_the_known_ones() -> None:
 @pytest.mark.parametrize(
     ("url", "match"),
     [
-        ("sendgrid://?region=eu", "does not take 'region'; it takes: base_url, timeout"),
+        (
+            "sendgrid://?region=eu",
+            "does not take 'region'; it takes: base_url, concurrency, timeout",
+        ),
         ("mailgun://mg.example.fr?region=asia", "region must be us or eu"),
         ("mailgun://", "needs the sending domain"),
         ("smtp://shop@?security=starttls", "needs a host"),

@@ -29,8 +29,9 @@ URL                                    transport, and where its credentials come
                                        ``VONAGE_API_SECRET``
 =====================================  =============================================================
 
-HTTP providers also take ``?base_url=…`` (a regional endpoint, a test server)
-and ``?timeout=…`` in seconds.
+HTTP providers also take ``?base_url=…`` (a regional endpoint, a test server),
+``?timeout=…`` in seconds and ``?concurrency=…``, the most requests in flight at
+once (8 by default; see :doc:`/sending/batches`).
 
 Example:
     >>> t = transport_from_url("mailgun://mg.example.fr?region=eu", {"MAILGUN_API_KEY": "k"})
@@ -44,7 +45,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import ConfigurationError
@@ -93,6 +94,27 @@ class _Target:
 
     def option(self, name: str, default: str) -> str:
         return self.query.get(name, default)
+
+    def http(self) -> dict[str, Any]:
+        """The keyword arguments every HTTP provider takes from its URL.
+
+        ``base_url``, ``timeout`` (10 s by default) and ``concurrency`` (the
+        provider's own bound on requests in flight by default).
+        """
+        raw = self.query.get("concurrency")
+        concurrency = None
+        if raw is not None:
+            concurrency = int(raw) if raw.isdigit() else 0
+            if concurrency < 1:
+                raise ConfigurationError(
+                    f"{self.scheme}://: concurrency must be a whole number of requests >= 1, "
+                    f"not {raw!r}"
+                )
+        return {
+            "base_url": self.base_url,
+            "timeout": self.timeout(10.0),
+            "concurrency": concurrency,
+        }
 
     def timeout(self, default: float) -> float:
         raw = self.query.get("timeout")
@@ -158,12 +180,12 @@ def _memory(target: _Target, environ: Mapping[str, str]) -> Transport:
 
 def _brevo(target: _Target, environ: Mapping[str, str]) -> Transport:
     [key] = _env(environ, target.scheme, "BREVO_API_KEY")
-    return BrevoEmailTransport(key, base_url=target.base_url, timeout=target.timeout(10.0))
+    return BrevoEmailTransport(key, **target.http())
 
 
 def _brevo_sms(target: _Target, environ: Mapping[str, str]) -> Transport:
     [key] = _env(environ, target.scheme, "BREVO_API_KEY")
-    return BrevoSmsTransport(key, base_url=target.base_url, timeout=target.timeout(10.0))
+    return BrevoSmsTransport(key, **target.http())
 
 
 def _postmark(target: _Target, environ: Mapping[str, str]) -> Transport:
@@ -172,14 +194,13 @@ def _postmark(target: _Target, environ: Mapping[str, str]) -> Transport:
         token,
         target.option("stream", "outbound"),
         broadcast_stream=target.query.get("broadcast_stream"),
-        base_url=target.base_url,
-        timeout=target.timeout(10.0),
+        **target.http(),
     )
 
 
 def _sendgrid(target: _Target, environ: Mapping[str, str]) -> Transport:
     [key] = _env(environ, target.scheme, "SENDGRID_API_KEY")
-    return SendGridTransport(key, base_url=target.base_url, timeout=target.timeout(10.0))
+    return SendGridTransport(key, **target.http())
 
 
 def _mailgun(target: _Target, environ: Mapping[str, str]) -> Transport:
@@ -193,27 +214,29 @@ def _mailgun(target: _Target, environ: Mapping[str, str]) -> Transport:
         key,
         target.host,
         cast(Literal["us", "eu"], region),
-        base_url=target.base_url,
-        timeout=target.timeout(10.0),
+        **target.http(),
     )
 
 
 def _mailjet(target: _Target, environ: Mapping[str, str]) -> Transport:
     key, secret = _env(environ, target.scheme, "MAILJET_API_KEY", "MAILJET_SECRET_KEY")
-    return MailjetTransport(key, secret, base_url=target.base_url, timeout=target.timeout(10.0))
+    return MailjetTransport(key, secret, **target.http())
 
 
 def _twilio(target: _Target, environ: Mapping[str, str]) -> Transport:
     sid, token = _env(environ, target.scheme, "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
-    return TwilioSmsTransport(sid, token, base_url=target.base_url, timeout=target.timeout(10.0))
+    return TwilioSmsTransport(sid, token, **target.http())
 
 
 def _vonage(target: _Target, environ: Mapping[str, str]) -> Transport:
     key, secret = _env(environ, target.scheme, "VONAGE_API_KEY", "VONAGE_API_SECRET")
-    return VonageSmsTransport(key, secret, base_url=target.base_url, timeout=target.timeout(10.0))
+    return VonageSmsTransport(key, secret, **target.http())
 
 
 _Factory = Callable[[_Target, Mapping[str, str]], Transport]
+
+#: The query parameters of every HTTP provider (see :meth:`_Target.http`).
+_HTTP = frozenset({"base_url", "timeout", "concurrency"})
 
 # scheme -> (factory, query parameters it accepts, whether a user name is allowed)
 _FACTORIES: dict[str, tuple[_Factory, frozenset[str], bool]] = {
@@ -222,18 +245,18 @@ _FACTORIES: dict[str, tuple[_Factory, frozenset[str], bool]] = {
     "maildir": (_maildir, frozenset(), False),
     "console": (_console, frozenset({"html"}), False),
     "memory": (_memory, frozenset(), False),
-    "brevo": (_brevo, frozenset({"base_url", "timeout"}), False),
-    "brevo-sms": (_brevo_sms, frozenset({"base_url", "timeout"}), False),
+    "brevo": (_brevo, _HTTP, False),
+    "brevo-sms": (_brevo_sms, _HTTP, False),
     "postmark": (
         _postmark,
-        frozenset({"stream", "broadcast_stream", "base_url", "timeout"}),
+        frozenset({"stream", "broadcast_stream"}) | _HTTP,
         False,
     ),
-    "sendgrid": (_sendgrid, frozenset({"base_url", "timeout"}), False),
-    "mailgun": (_mailgun, frozenset({"region", "base_url", "timeout"}), False),
-    "mailjet": (_mailjet, frozenset({"base_url", "timeout"}), False),
-    "twilio": (_twilio, frozenset({"base_url", "timeout"}), False),
-    "vonage": (_vonage, frozenset({"base_url", "timeout"}), False),
+    "sendgrid": (_sendgrid, _HTTP, False),
+    "mailgun": (_mailgun, frozenset({"region"}) | _HTTP, False),
+    "mailjet": (_mailjet, _HTTP, False),
+    "twilio": (_twilio, _HTTP, False),
+    "vonage": (_vonage, _HTTP, False),
 }
 
 #: The URL schemes :func:`transport_from_url` knows, sorted.
