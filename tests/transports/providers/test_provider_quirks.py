@@ -150,3 +150,33 @@ def test_every_provider_defaults_to_its_documented_endpoint(
 ) -> None:
     assert transport.base_url == base_url
     assert SECRET not in repr(transport)
+
+
+# -- Twilio: the status callback ---------------------------------------------------------
+
+
+def test_twilio_asks_for_status_callbacks_at_the_shops_webhook(
+    server: ProviderServer, sms: Sms
+) -> None:
+    hook = "https://shop.example/webhooks/twilio"
+    server.script(201, {"sid": "SM00000000000000000000000000000001", "status": "queued"})
+    with TwilioSmsTransport("AC00", SECRET, base_url=server.url, status_callback=hook) as twilio:
+        twilio.send(sms)
+    [request] = server.requests
+    assert request.form()["StatusCallback"] == hook
+
+
+def test_twilio_without_a_status_callback_sends_none(server: ProviderServer, sms: Sms) -> None:
+    server.script(201, {"sid": "SM00000000000000000000000000000002", "status": "queued"})
+    with TwilioSmsTransport("AC00", SECRET, base_url=server.url) as twilio:
+        twilio.send(sms)
+    [request] = server.requests
+    assert "StatusCallback" not in request.form()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://shop.example/webhooks/twilio", "/webhooks/twilio", "javascript:alert(1)"]
+)
+def test_twilio_refuses_a_status_callback_that_is_not_https(url: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"twilio: status_callback: .*https://"):
+        TwilioSmsTransport("AC00", SECRET, status_callback=url)

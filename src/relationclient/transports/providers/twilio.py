@@ -6,6 +6,10 @@ What Twilio documents (https://www.twilio.com/docs/messaging/api/message-resourc
   ``https://api.twilio.com``, with HTTP basic auth (Account SID, Auth Token)
   and a form-encoded body: ``To`` (E.164), ``From`` (a Twilio number or an
   alphanumeric sender ID) and ``Body``.
+* ``StatusCallback``: the URL Twilio posts the message's status changes to
+  (``queued``, ``sent``, ``delivered``, ``undelivered``, ``failed``), which
+  :mod:`relationclient.events` reads; without it Twilio reports only to a
+  Messaging Service's own callback, if one is set.
 * Success: ``201`` with the Message resource, whose ``sid`` (``SM…``) names it.
 * Errors: ``{"code": 21211, "message": "…", "more_info": "https://www.twilio.com/docs/errors/21211",
   "status": 400}``; a bad token is ``401`` with code 20003, too many requests
@@ -21,14 +25,19 @@ from typing import ClassVar
 from urllib.parse import quote
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
 
+from ...errors import ConfigurationError
 from ...messages import Message
+from ...models._types import HttpUrl
 from ..base import HTTPRequest, HTTPTransport
 from ..retry import RetryPolicy
 from ._answers import json_object, reading_answer
 from ._fields import sms_only
 
 __all__ = ["TwilioSmsTransport"]
+
+_URL: TypeAdapter[str] = TypeAdapter(HttpUrl)
 
 
 class TwilioSmsTransport(HTTPTransport):
@@ -42,6 +51,12 @@ class TwilioSmsTransport(HTTPTransport):
         client: An :class:`httpx.AsyncClient` of the shop's own, left open by :meth:`close`.
         retry: When to retry transient failures; never by default.
         concurrency: Requests in flight at once, at most (8 by default).
+        status_callback: The shop's webhook URL for this SMS's status changes
+            (``https://shop.example/webhooks/twilio``), sent as Twilio's
+            ``StatusCallback``; https only (http for loopback hosts).
+
+    Raises:
+        ConfigurationError: ``status_callback`` is not an absolute https URL.
     """
 
     name = "twilio"
@@ -58,12 +73,20 @@ class TwilioSmsTransport(HTTPTransport):
         client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
         concurrency: int | None = None,
+        status_callback: str | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url, timeout=timeout, client=client, retry=retry, concurrency=concurrency
         )
         self.account_sid = account_sid
         self._auth_token = auth_token
+        self.status_callback = None
+        if status_callback is not None:
+            try:
+                self.status_callback = _URL.validate_python(status_callback)
+            except ValidationError as exc:
+                reason = exc.errors()[0]["msg"]
+                raise ConfigurationError(f"twilio: status_callback: {reason}") from None
 
     def auth(self) -> httpx.Auth:
         """Basic auth with the Account SID and the Auth Token."""
@@ -73,7 +96,10 @@ class TwilioSmsTransport(HTTPTransport):
         """``POST …/Messages.json`` with the documented form."""
         sms = sms_only(message, self.name)
         path = f"/2010-04-01/Accounts/{quote(self.account_sid, safe='')}/Messages.json"
-        return HTTPRequest("POST", path, data={"To": sms.to, "From": sms.sender, "Body": sms.body})
+        form = {"To": sms.to, "From": sms.sender, "Body": sms.body}
+        if self.status_callback is not None:
+            form["StatusCallback"] = self.status_callback
+        return HTTPRequest("POST", path, data=form)
 
     def parse_response(self, response: httpx.Response, message: Message) -> str:
         """The ``sid`` of the created Message resource."""
