@@ -173,6 +173,33 @@ class _Wire:
         return _Wire, (self.fields,)
 
 
+def _checked_headers(
+    headers: dict[str, str], reserved: frozenset[str], set_from: str
+) -> dict[str, str]:
+    """``headers`` if every name is valid and not ``reserved``, and no value holds CR or LF.
+
+    ``set_from`` says where the reserved headers come from instead, for the error.
+    """
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(name):
+            raise PydanticCustomError(
+                "header_name", "header name '{name}' is not a valid header name", {"name": name}
+            )
+        if name.lower() in reserved:
+            raise PydanticCustomError(
+                "header_name",
+                "header '{name}' is set from " + set_from,
+                {"name": name},
+            )
+        if "\r" in value or "\n" in value:
+            raise PydanticCustomError(
+                "header_injection",
+                "header '{name}' contains CR or LF, which could inject headers",
+                {"name": name},
+            )
+    return headers
+
+
 class Email(_Message):
     """An email ready to send: both parts rendered, CSS inlined, headers decided.
 
@@ -195,24 +222,9 @@ class Email(_Message):
     @field_validator("headers")
     @classmethod
     def _safe_headers(cls, headers: dict[str, str]) -> dict[str, str]:
-        for name, value in headers.items():
-            if not _HEADER_NAME.match(name):
-                raise PydanticCustomError(
-                    "header_name", "header name '{name}' is not a valid header name", {"name": name}
-                )
-            if name.lower() in _RESERVED_HEADERS:
-                raise PydanticCustomError(
-                    "header_name",
-                    "header '{name}' is set from the message's own fields, not from headers",
-                    {"name": name},
-                )
-            if "\r" in value or "\n" in value:
-                raise PydanticCustomError(
-                    "header_injection",
-                    "header '{name}' contains CR or LF, which could inject headers",
-                    {"name": name},
-                )
-        return headers
+        return _checked_headers(
+            headers, _RESERVED_HEADERS, "the message's own fields, not from headers"
+        )
 
     @model_validator(mode="after")
     def _marketing_can_unsubscribe(self) -> Self:
@@ -493,24 +505,9 @@ class MailMessage(_Message):
     @field_validator("headers")
     @classmethod
     def _safe_headers(cls, headers: dict[str, str]) -> dict[str, str]:
-        for name, value in headers.items():
-            if not _HEADER_NAME.match(name):
-                raise PydanticCustomError(
-                    "header_name", "header name '{name}' is not a valid header name", {"name": name}
-                )
-            if name.lower() in _MAIL_RESERVED_HEADERS:
-                raise PydanticCustomError(
-                    "header_name",
-                    "header '{name}' is set from the message's own fields and parts",
-                    {"name": name},
-                )
-            if "\r" in value or "\n" in value:
-                raise PydanticCustomError(
-                    "header_injection",
-                    "header '{name}' contains CR or LF, which could inject headers",
-                    {"name": name},
-                )
-        return headers
+        return _checked_headers(
+            headers, _MAIL_RESERVED_HEADERS, "the message's own fields and parts"
+        )
 
     @model_validator(mode="after")
     def _someone_to_send_to(self) -> Self:
