@@ -163,6 +163,17 @@ class BaseTransport:
                 f"{self.name} cannot send attachments", transport=self.name
             )
 
+    def _checked(self, messages: Iterable[Message]) -> list[Message]:
+        """``messages`` as a list, every one checked before any is sent (see :meth:`check`).
+
+        What every ``send_many`` does first: a batch holding one message this
+        transport cannot carry is refused whole, before any traffic.
+        """
+        batch = list(messages)
+        for message in batch:
+            self.check(message)
+        return batch
+
     def receipt(self, message: Message, message_id: str, raw: Any = None) -> Receipt:
         """Build the receipt of an accepted ``message``."""
         return Receipt(
@@ -200,9 +211,7 @@ class BaseTransport:
         self, messages: Iterable[Message], *, return_exceptions: bool = False
     ) -> list[Receipt] | list[Receipt | TransportError]:
         """Send ``messages`` in order over one connection; see the class docstring."""
-        batch = list(messages)
-        for message in batch:
-            self.check(message)
+        batch = self._checked(messages)
         return self._in_order(batch, return_exceptions, threading.Event())
 
     def _in_order(
@@ -256,9 +265,7 @@ class BaseTransport:
         raises :class:`asyncio.CancelledError` once the message in progress
         (if any) is done.
         """
-        batch = list(messages)
-        for message in batch:
-            self.check(message)
+        batch = self._checked(messages)
         stop = threading.Event()
         work = asyncio.ensure_future(
             asyncio.to_thread(self._in_order, batch, return_exceptions, stop)
@@ -739,9 +746,7 @@ class HTTPTransport(BaseTransport):
         still holds). See the class docstring and :class:`BaseTransport`
         for ``return_exceptions``.
         """
-        batch = list(messages)
-        for message in batch:
-            self.check(message)
+        batch = self._checked(messages)
         return self._engine.run(lambda: self._many(batch, return_exceptions, concurrency))
 
     async def asend(self, message: Message) -> Receipt:
@@ -780,9 +785,7 @@ class HTTPTransport(BaseTransport):
         :class:`asyncio.CancelledError` once they have stopped; which of them
         the provider took by then is unknown, so their messages count as not sent.
         """
-        batch = list(messages)
-        for message in batch:
-            self.check(message)
+        batch = self._checked(messages)
         return await self._engine.arun(lambda: self._many(batch, return_exceptions, concurrency))
 
     def open(self) -> None:

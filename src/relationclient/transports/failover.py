@@ -148,9 +148,7 @@ class FailoverTransport(BaseTransport):
         attempted; without ``return_exceptions`` the error of the first failed
         message is raised afterwards, its ``receipts`` holding every receipt.
         """
-        batch = list(messages)
-        for message in batch:
-            self.check(message)
+        batch = self._checked(messages)
         results: list[Receipt | TransportError | None] = [None] * len(batch)
         pinned: dict[int, Transport] = {}
         pending = list(range(len(batch)))

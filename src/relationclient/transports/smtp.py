@@ -297,9 +297,7 @@ class SMTPTransport(BaseTransport):
         message accepted meanwhile — which, unlike the sequential case, may
         include later ones.
         """
-        batch = list(messages)
-        for message in batch:
-            self.check(message)
+        batch = self._checked(messages)
         workers = min(concurrency or self.pool_size, len(batch))
         if workers <= 1:
             return self._in_order(batch, return_exceptions, threading.Event())
@@ -341,9 +339,7 @@ class SMTPTransport(BaseTransport):
         wire (smtplib cannot be interrupted), then raises
         :class:`asyncio.CancelledError`; those messages count as not sent.
         """
-        batch = list(messages)
-        for message in batch:
-            self.check(message)
+        batch = self._checked(messages)
         workers = max(1, min(concurrency or self.pool_size, len(batch)))
         return await self._engine.arun(lambda: self._many(batch, return_exceptions, workers))
 
