@@ -56,7 +56,14 @@ from pydantic import ValidationError
 from ..errors import ConfigurationError, TransportError
 from ..events.event import Event
 from ..messages import Channel, Email, MailMessage, Message, Sms
-from ..transports.base import AsyncTransport, BaseTransport, Receipt, Transport
+from ..transports.base import (
+    AsyncTransport,
+    BaseTransport,
+    Receipt,
+    Transport,
+    each_result,
+    refused_whole,
+)
 from ..transports.failover import FailoverTransport
 from ..transports.retry import RetryPolicy
 from .aio import AsyncStore, ThreadedStore, pairs, to_completion
@@ -108,14 +115,6 @@ def _reason(error: TransportError) -> str:
     if error.code is not None and str(error.code) not in text:
         text = f"{text} (code {error.code})"
     return text
-
-
-def _refused_whole(
-    error: TransportError, messages: Sequence[Message]
-) -> list[Receipt | TransportError]:
-    """One result per message when a batch was refused whole: the receipts it still carries."""
-    accepted = {r.idempotency_key: r for r in error.receipts if isinstance(r, Receipt)}
-    return [accepted.get(m.idempotency_key, error) for m in messages]
 
 
 #: What an attempt asks its driver to send: through which transport, which messages.
@@ -639,7 +638,7 @@ class Outbox:
             sending = next(plan)
             while True:
                 try:
-                    results = self._send(*sending)
+                    results = each_result(*sending)
                 except Exception as exc:
                     sending = plan.throw(exc)
                 else:
@@ -760,24 +759,6 @@ class Outbox:
         if entry.pinned_to and isinstance(transport, FailoverTransport):
             return transport.child(entry.pinned_to) or transport
         return transport
-
-    @staticmethod
-    def _send(transport: Transport, messages: list[Message]) -> list[Receipt | TransportError]:
-        """One result per message, in order: its receipt or its error."""
-        if not messages:
-            return []
-        if isinstance(transport, BaseTransport):
-            try:
-                return transport.send_many(messages, return_exceptions=True)
-            except TransportError as exc:  # refused the batch whole, despite return_exceptions
-                return _refused_whole(exc, messages)
-        results: list[Receipt | TransportError] = []
-        for message in messages:
-            try:
-                results.append(transport.send(message))
-            except TransportError as exc:
-                results.append(exc)
-        return results
 
     def _failed(self, entry: OutboxEntry, error: TransportError, now: datetime) -> Outcome:
         """Retry later (transient, attempts left) or park as dead, with the provider's reason.
@@ -1068,11 +1049,11 @@ class Outbox:
         if not messages:
             return []
         if not isinstance(transport, AsyncTransport):  # a failover child without asyncio
-            return await asyncio.to_thread(Outbox._send, transport, messages)
+            return await asyncio.to_thread(each_result, transport, messages)
         try:
             results = await transport.asend_many(messages, return_exceptions=True)
         except TransportError as exc:  # refused the batch whole, despite return_exceptions
-            return _refused_whole(exc, messages)
+            return refused_whole(exc, messages)
         return list(results)
 
     # -- inspection and repair -------------------------------------------------------------

@@ -290,6 +290,40 @@ class BaseTransport:
         await self.aclose()
 
 
+def each_result(
+    transport: Transport, messages: Sequence[Message]
+) -> list[Receipt | TransportError]:
+    """One result per message, in order, from any transport: its receipt or its error.
+
+    A :class:`BaseTransport` gets one ``send_many(..., return_exceptions=True)``
+    (its batch endpoint, pool or concurrency); should it still refuse the batch
+    whole, see :func:`refused_whole`. Any other :class:`Transport` is sent one
+    message at a time.
+    """
+    if not messages:
+        return []
+    if isinstance(transport, BaseTransport):
+        try:
+            return transport.send_many(messages, return_exceptions=True)
+        except TransportError as exc:  # refused the batch whole, despite return_exceptions
+            return refused_whole(exc, messages)
+    results: list[Receipt | TransportError] = []
+    for message in messages:
+        try:
+            results.append(transport.send(message))
+        except TransportError as exc:
+            results.append(exc)
+    return results
+
+
+def refused_whole(
+    error: TransportError, messages: Sequence[Message]
+) -> list[Receipt | TransportError]:
+    """One result per message when a batch was refused whole: the receipts it still carries."""
+    accepted = {r.idempotency_key: r for r in error.receipts if isinstance(r, Receipt)}
+    return [accepted.get(m.idempotency_key, error) for m in messages]
+
+
 @dataclass
 class HTTPRequest:
     """One provider API call, as a provider module describes it."""

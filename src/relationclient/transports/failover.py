@@ -36,7 +36,7 @@ from typing import Literal, overload
 
 from ..errors import ConfigurationError, TransportError, UnsupportedMessageError
 from ..messages import Message
-from .base import BaseTransport, Receipt, Transport
+from .base import BaseTransport, Receipt, Transport, each_result
 from .concurrency import collect
 from .retry import RetryPolicy
 
@@ -202,13 +202,7 @@ class FailoverTransport(BaseTransport):
     def _through(transport: Transport, messages: list[Message]) -> list[Receipt | TransportError]:
         """One result per message from one child: one ``send_many`` of what it can carry."""
         if not isinstance(transport, BaseTransport):
-            results: list[Receipt | TransportError] = []
-            for message in messages:
-                try:
-                    results.append(transport.send(message))
-                except TransportError as exc:
-                    results.append(exc)
-            return results
+            return each_result(transport, messages)
         outcomes: list[Receipt | TransportError | None] = [None] * len(messages)
         carried: list[int] = []
         for k, message in enumerate(messages):
@@ -218,15 +212,9 @@ class FailoverTransport(BaseTransport):
                 outcomes[k] = exc
             else:
                 carried.append(k)
-        if carried:
-            chosen = [messages[k] for k in carried]
-            try:
-                sent = transport.send_many(chosen, return_exceptions=True)
-            except TransportError as exc:  # refused whole despite return_exceptions
-                accepted = {r.idempotency_key: r for r in exc.receipts if isinstance(r, Receipt)}
-                sent = [accepted.get(m.idempotency_key, exc) for m in chosen]
-            for k, outcome in zip(carried, sent, strict=True):
-                outcomes[k] = outcome
+        sent = each_result(transport, [messages[k] for k in carried])
+        for k, outcome in zip(carried, sent, strict=True):
+            outcomes[k] = outcome
         return [outcome for outcome in outcomes if outcome is not None]
 
     def _note(self, final: TransportError, errors: list[TransportError]) -> None:
