@@ -79,28 +79,41 @@ def _serve(provider: str, pipe: Any, stop: Any) -> None:
 
 
 @contextmanager
+def _forked(target: Any, *args: Any, what: str) -> Iterator[tuple[int, Any, Any]]:
+    """Run ``target(*args, pipe, stop)`` in a forked process until the block is left.
+
+    ``target`` sends its loopback port down the pipe once it listens, then waits
+    for ``stop``. Yields the port, the process and our end of the pipe, which
+    stays readable after the block for what the target sends once stopped.
+    """
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+    stop = context.Event()
+    process = context.Process(target=target, args=(*args, theirs, stop), daemon=True)
+    process.start()
+    if not ours.poll(20):
+        process.kill()
+        raise RuntimeError(f"{what} did not start")
+    try:
+        yield int(ours.recv()), process, ours
+    finally:
+        stop.set()
+        process.join(timeout=10)
+
+
+@contextmanager
 def provider_server(provider: str) -> Iterator[tuple[int, dict[str, int]]]:
     """The test provider server playing ``provider`` on a loopback port, in a forked process.
 
     Yields the port and a dict holding the server's ``pid`` and, once the block
     is left, ``requests``: how many requests the server received.
     """
-    context = multiprocessing.get_context("fork")
-    ours, theirs = context.Pipe()
-    stop = context.Event()
-    process = context.Process(target=_serve, args=(provider, theirs, stop), daemon=True)
-    process.start()
-    if not ours.poll(20):
-        process.kill()
-        raise RuntimeError(f"the {provider} server did not start")
-    tally: dict[str, int] = {"pid": int(process.pid or 0)}
-    try:
-        yield int(ours.recv()), tally
-    finally:
-        stop.set()
-        if ours.poll(20):
-            tally["requests"] = int(ours.recv())
-        process.join(timeout=10)
+    tally: dict[str, int] = {}
+    with _forked(_serve, provider, what=f"the {provider} server") as (port, process, pipe):
+        tally["pid"] = int(process.pid or 0)
+        yield port, tally
+    if pipe.poll(1):
+        tally["requests"] = int(pipe.recv())
 
 
 def _relay(port: int, pipe: Any, stop: Any) -> None:
@@ -117,19 +130,8 @@ def slow_link(port: int) -> Iterator[tuple[int, int]]:
     interpreter lock from the client for each chunk, which a network does not.
     Yields the proxy's port and its pid.
     """
-    context = multiprocessing.get_context("fork")
-    ours, theirs = context.Pipe()
-    stop = context.Event()
-    process = context.Process(target=_relay, args=(port, theirs, stop), daemon=True)
-    process.start()
-    if not ours.poll(20):
-        process.kill()
-        raise RuntimeError("the proxy did not start")
-    try:
-        yield int(ours.recv()), int(process.pid or 0)
-    finally:
-        stop.set()
-        process.join(timeout=10)
+    with _forked(_relay, port, what="the proxy") as (slow, process, _):
+        yield slow, int(process.pid or 0)
 
 
 # -- the senders ---------------------------------------------------------------------------
